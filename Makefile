@@ -1,0 +1,28 @@
+# Quick start: `make run` (conformance suite on the emulators, writes the report) and
+# `make test` (the harness's own tests). Both set everything up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: run test setup system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+system-deps:
+	./scripts/system-deps
+
+run: setup
+	$(BIN)/bwc run $(ARGS)
+
+test: setup system-deps
+	$(BIN)/python -m pytest $(ARGS)
+
+clean:
+	rm -rf $(VENV) runs

@@ -1,0 +1,3 @@
+from bwc.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,30 @@
+"""Helpers shared by conformance modules: decode evidence once per clip (cached per run)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from fixtures.roles import EvidenceItem
+from instruments.clip_analyzer import ClipAnalysis, analyze_clip
+
+
+@lru_cache(maxsize=256)
+def _analyze(path: str, mtime_ns: int) -> ClipAnalysis:
+    return analyze_clip(path)
+
+
+def analysis(item: EvidenceItem) -> ClipAnalysis:
+    return _analyze(str(item.clip), item.clip.stat().st_mtime_ns if item.clip.exists() else 0)
+
+
+def utc_ms(iso: str) -> int:
+    """'2026-05-28T20:27:40.600Z' -> epoch milliseconds."""
+    return int(round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000))
+
+
+def activation_utc_ms(item: EvidenceItem) -> int | None:
+    """The activation instant the device exported with the clip (device clock, the same
+    clock as its frame timecodes)."""
+    value = item.metadata.get("trigger_utc")
+    return utc_ms(value) if value else None

@@ -1,0 +1,56 @@
+"""Conducted electrical weapon (CEW) emulator: idle presence adverts, and a burst of
+Signal adverts when armed / triggered / arcing."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bumble.device import Device
+
+from emulators.profiles import CewProfile
+from emulators.signal_radio import SignalAdvertiser
+from protocols.signal import Event, SignalFrame
+
+
+@dataclass
+class CewEmulator:
+    serial: str
+    device: Device
+    profile: CewProfile
+    events: list[tuple[float, Event, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.adv = SignalAdvertiser(self.device, self.serial)
+        self._event_id = 0
+        self._burst_task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.device.power_on()
+        await self._idle()
+
+    async def _idle(self) -> None:
+        await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CEW_PRESENCE), self.profile.idle_interval_ms)
+
+    async def emit(self, event: Event) -> float:
+        """Put the event on the air now; returns the loop time of the stimulus."""
+        loop = asyncio.get_running_loop()
+        self._event_id = (self._event_id + 1) & 0xFFFF
+        t = loop.time()
+        self.events.append((t, event, self._event_id))
+        await self.adv.advertise(
+            SignalFrame.for_event(self.serial, event, event_id=self._event_id), self.profile.burst_interval_ms
+        )
+        if self._burst_task:
+            self._burst_task.cancel()
+        self._burst_task = loop.create_task(self._end_burst())
+        return t
+
+    async def _end_burst(self) -> None:
+        await asyncio.sleep(self.profile.burst_s)
+        await self._idle()
+
+    async def stop(self) -> None:
+        if self._burst_task:
+            self._burst_task.cancel()
+        await self.adv.stop()

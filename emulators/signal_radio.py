@@ -1,0 +1,44 @@
+"""Helpers to advertise Signal frames from a bumble Device (legacy, non-connectable)."""
+
+from __future__ import annotations
+
+from bumble.device import AdvertisingEventProperties, AdvertisingParameters, AdvertisingSet, Device
+
+from protocols.signal import SignalFrame, encode_adv_data
+
+
+def adv_params(interval_ms: float) -> AdvertisingParameters:
+    return AdvertisingParameters(
+        advertising_event_properties=AdvertisingEventProperties(is_connectable=False, is_scannable=False, is_legacy=True),
+        primary_advertising_interval_min=interval_ms,
+        primary_advertising_interval_max=interval_ms,
+    )
+
+
+class SignalAdvertiser:
+    """One advertising set whose payload and interval change with the device's state.
+
+    The sequence counter of the payload is bumped every time the payload is re-set; the
+    controller repeats the same bytes at the interval (as real gear does between updates)."""
+
+    def __init__(self, device: Device, serial: str) -> None:
+        self.device = device
+        self.serial = serial
+        self._set: AdvertisingSet | None = None
+        self.sequence = 0
+        self.current: SignalFrame | None = None
+
+    async def advertise(self, frame: SignalFrame, interval_ms: float) -> None:
+        self.sequence = (self.sequence + 1) & 0xFFFFFF
+        frame = SignalFrame(frame.serial, frame.source_class, frame.event_code, self.sequence, frame.event_id, frame.version)
+        self.current = frame
+        await self.stop()
+        self._set = await self.device.create_advertising_set(
+            advertising_parameters=adv_params(interval_ms), advertising_data=encode_adv_data(frame)
+        )
+
+    async def stop(self) -> None:
+        if self._set is not None:
+            await self._set.stop()
+            await self._set.remove()
+            self._set = None

@@ -1,0 +1,251 @@
+"""Camera sensor + H.264 encoder + GOP ring + clip writer, on PyAV.
+
+One encoder session writes fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``)
+into a byte sink: an init segment (ftyp+moov) then one moof+mdat fragment per 1 s GOP. The
+ring keeps whole fragments; a clip is the init segment + ring fragments + the fragments that
+follow, written to disk GOP by GOP (a power cut keeps every completed GOP).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from protocols.timecode import FLAG_CLOCK_UNSET, Timecode, TimecodeRenderer
+
+
+@dataclass(frozen=True)
+class VideoFormat:
+    width: int = 640
+    height: int = 360
+    fps: int = 15
+    crf: int = 30
+
+    def __post_init__(self) -> None:
+        if self.width % 2 or self.height % 2 or self.width < 296 or self.height < 96:
+            raise ValueError(f"video size {self.width}x{self.height} must be even and at least 296x96")
+        if not 1 <= self.fps <= 120:
+            raise ValueError(f"fps {self.fps} out of range 1..120")
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One GOP as a moof+mdat pair, with the device-clock UTC range of its frames."""
+
+    start_utc_ms: int
+    end_utc_ms: int  # exclusive: start of the next GOP
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+class _Sink(io.RawIOBase):
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[override]
+        self.buffer += b
+        return len(b)
+
+
+def split_boxes(buffer: bytearray) -> list[tuple[bytes, bytes]]:
+    """Pop complete top-level ISO-BMFF boxes off the front of buffer: [(type, bytes)]."""
+    out = []
+    offset = 0
+    while len(buffer) - offset >= 8:
+        size, kind = struct.unpack_from(">I4s", buffer, offset)
+        if size < 8:
+            raise ValueError(f"corrupt box size {size} in encoder output")
+        if len(buffer) - offset < size:
+            break
+        out.append((kind, bytes(buffer[offset : offset + size])))
+        offset += size
+    del buffer[:offset]
+    return out
+
+
+class Sensor:
+    """Renders the frames a camera sees: a per-device background, a moving marker and the
+    timecode band of the device clock."""
+
+    def __init__(self, fmt: VideoFormat, seed_text: str) -> None:
+        self.fmt = fmt
+        h, w = fmt.height, fmt.width
+        seed = sum(seed_text.encode()) % 97
+        yy, xx = np.mgrid[0:h, 0:w]
+        luma = 60 + (xx * 80 // w + yy * 40 // h + seed) % 100
+        self._background = np.empty((h * 3 // 2, w), dtype=np.uint8)
+        self._background[:h] = luma.astype(np.uint8)
+        self._background[h : h + h // 4] = 100 + seed
+        self._background[h + h // 4 :] = 150 - seed // 2
+        self._frame = self._background.copy()
+        self.renderer = TimecodeRenderer(w, h)
+        self._marker = max(8, h // 10)
+
+    def frame(self, utc_ms: int, clock_unset: bool, index: int) -> np.ndarray:
+        buf = self._frame
+        np.copyto(buf, self._background)
+        h, w = self.fmt.height, self.fmt.width
+        m = self._marker
+        x = (index * 7) % (w - m)
+        y = h // 2 + int((h // 4) * np.sin(index / 20.0)) - m // 2
+        buf[y : y + m, x : x + m] = 220
+        self.renderer.stamp(buf[:h], Timecode(utc_ms, FLAG_CLOCK_UNSET if clock_unset else 0))
+        return buf
+
+
+class EncoderSession:
+    """A continuous H.264 encode into fragmented MP4, one fragment per GOP."""
+
+    def __init__(self, fmt: VideoFormat, sensor: Sensor) -> None:
+        self.fmt = fmt
+        self.sensor = sensor
+        self._sink = _Sink()
+        self._container = av.open(
+            self._sink, "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+        )
+        fps = fmt.fps
+        stream = self._container.add_stream(
+            "libx264",
+            rate=fps,
+            options={
+                "preset": "ultrafast",
+                "tune": "zerolatency",
+                "crf": str(fmt.crf),
+                "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:threads=1",
+            },
+        )
+        stream.width = fmt.width
+        stream.height = fmt.height
+        stream.pix_fmt = "yuv420p"
+        self._stream = stream
+        self._time_base = Fraction(1, fps)
+        self._index = 0
+        self._pending: deque[tuple[int, int]] = deque()  # GOP ranges encoded but not yet flushed
+        self.init_segment = b""
+        self.closed = False
+        self.frames_encoded = 0
+
+    def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False) -> list[Fragment]:
+        """Encode one GOP (frame capture times on the device clock); return the fragments
+        that became complete (the previous GOP's, because the muxer closes a fragment when
+        the next keyframe arrives)."""
+        if not frame_times_utc_ms:
+            return []
+        for i, t_ms in enumerate(frame_times_utc_ms):
+            planes = self.sensor.frame(t_ms, clock_unset, self._index)
+            frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            frame.pts = self._index
+            frame.time_base = self._time_base
+            if i == 0:
+                frame.pict_type = av.video.frame.PictureType.I
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+            self._index += 1
+        self.frames_encoded += len(frame_times_utc_ms)
+        step = round(1000 / self.fmt.fps)
+        self._pending.append((frame_times_utc_ms[0], frame_times_utc_ms[-1] + step))
+        return self._collect()
+
+    def close(self) -> list[Fragment]:
+        if self.closed:
+            return []
+        for packet in self._stream.encode(None):
+            self._container.mux(packet)
+        self._container.close()
+        self.closed = True
+        return self._collect()
+
+    def _collect(self) -> list[Fragment]:
+        out: list[Fragment] = []
+        moof: bytes | None = None
+        for kind, box in split_boxes(self._sink.buffer):
+            if kind in (b"ftyp", b"moov"):
+                self.init_segment += box
+            elif kind == b"moof":
+                moof = box
+            elif kind == b"mdat" and moof is not None:
+                start, end = self._pending.popleft()
+                out.append(Fragment(start, end, moof + box))
+                moof = None
+            # mfra/other trailing boxes are not part of any GOP
+        if moof is not None:  # a moof whose mdat has not arrived yet: keep it buffered
+            self._sink.buffer[:0] = moof
+        return out
+
+
+class GopRing:
+    """Keeps the newest fragments that cover at least ``seconds`` (and, when set, at most
+    ``max_bytes``: a buffer sized in bytes falls short at high bitrate)."""
+
+    def __init__(self, seconds: float, max_bytes: int | None = None) -> None:
+        self.seconds = seconds
+        self.max_bytes = max_bytes
+        self._items: deque[Fragment] = deque()
+
+    def push(self, fragment: Fragment, live_edge_utc_ms: int) -> None:
+        self._items.append(fragment)
+        keep_from = live_edge_utc_ms - int(round(self.seconds * 1000))
+        while len(self._items) > 1 and self._items[1].start_utc_ms <= keep_from:
+            self._items.popleft()
+        if self.seconds <= 0:
+            self._items.clear()
+        if self.max_bytes is not None:
+            while self._items and sum(f.size for f in self._items) > self.max_bytes:
+                self._items.popleft()
+
+    def drain(self) -> list[Fragment]:
+        items = list(self._items)
+        self._items.clear()
+        return items
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.size for f in self._items)
+
+
+class ClipWriter:
+    """Writes init segment + fragments to disk as they arrive."""
+
+    def __init__(self, path: Path, init_segment: bytes) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("wb")
+        self._fh.write(init_segment)
+        self.first_utc_ms: int | None = None
+        self.last_utc_ms: int | None = None
+        self.fragments = 0
+
+    def write(self, fragments: list[Fragment]) -> None:
+        for f in fragments:
+            self._fh.write(f.data)
+            self.fragments += 1
+            if self.first_utc_ms is None:
+                self.first_utc_ms = f.start_utc_ms
+            self.last_utc_ms = f.end_utc_ms
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+FrameClock = Callable[[float], int]

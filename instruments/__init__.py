@@ -1,0 +1,1 @@
+"""Observers: they watch devices from outside (air capture, BLE observer, clip analyzer)."""

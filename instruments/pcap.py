@@ -1,0 +1,48 @@
+"""pcap files of the air (link type 256, BLE LL with pseudo-header), written from raw bytes."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from emulators.air import Point, PathLossModel, Transmission, distance_ft
+from protocols.blell import DLT_BLUETOOTH_LE_LL_WITH_PHDR, adv_pdu, phdr_record
+
+
+class PcapWriter:
+    def __init__(self, path: Path, linktype: int = DLT_BLUETOOTH_LE_LL_WITH_PHDR) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._fh = path.open("wb")
+        self._fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
+        self.records = 0
+
+    def write(self, utc_s: float, record: bytes) -> None:
+        sec = int(utc_s)
+        usec = int(round((utc_s - sec) * 1_000_000))
+        if usec >= 1_000_000:
+            sec, usec = sec + 1, usec - 1_000_000
+        self._fh.write(struct.pack("<IIII", sec, usec, len(record), len(record)) + record)
+        self.records += 1
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class AirCapture:
+    """A monitor on the air: every advertising PDU put on the air, with the RSSI a sniffer
+    at ``position`` would measure (mean path loss, no fading), timestamped in scene UTC."""
+
+    def __init__(self, path: Path, *, epoch_utc_ms: int, position: Point = (0.0, 0.0), model: PathLossModel | None = None) -> None:
+        self.writer = PcapWriter(path)
+        self.epoch_s = epoch_utc_ms / 1000.0
+        self.position = position
+        self.model = model or PathLossModel()
+
+    def __call__(self, tx: Transmission) -> None:
+        rssi = self.model.mean_rssi(distance_ft(tx.position, self.position))
+        pdu = adv_pdu(tx.address, tx.adv_data)
+        self.writer.write(self.epoch_s + tx.t, phdr_record(pdu, adv_channel=tx.channel, rssi_dbm=rssi))
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,1 @@
+"""Results and reports: measurements recorded by the suite, report.json and report.html."""

@@ -1,0 +1,108 @@
+"""pytest plugin: the ``measure`` fixture, test outcomes per requirement, allure labels,
+and results.json at the end of the session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import allure
+import pytest
+
+from conformance.catalogue import load_catalogue
+from reports.results import Measurement, RunResults, TestOutcome, judge
+
+RESULTS_KEY = pytest.StashKey[RunResults]()
+
+
+class MeasurementError(Exception):
+    """The harness could not measure (verdict: error, not fail)."""
+
+
+class Recorder:
+    def __init__(self, results: RunResults, requirement: str) -> None:
+        self.results = results
+        self.requirement = requirement
+        self.mine: list[Measurement] = []
+
+    def check(self, subject: str, name: str, value, unit: str = "", limit=None, comparator: str | None = None, note: str = "") -> Measurement:
+        m = Measurement(self.requirement, subject, name, value, unit, limit, comparator, judge(value, limit, comparator), note)
+        self.results.measurements.append(m)
+        self.mine.append(m)
+        return m
+
+    def info(self, subject: str, name: str, value, unit: str = "", note: str = "") -> Measurement:
+        return self.check(subject, name, value, unit, None, None, note)
+
+    def cannot_measure(self, subject: str, name: str, why: str) -> None:
+        m = Measurement(self.requirement, subject, name, None, "", None, None, "error", why)
+        self.results.measurements.append(m)
+        self.mine.append(m)
+        raise MeasurementError(f"{subject}: {name}: {why}")
+
+    def verdict(self) -> None:
+        """Fail the test when any measurement failed; error when none was made."""
+        failed = [m for m in self.mine if m.verdict == "fail"]
+        if failed:
+            lines = [f"{m.subject}: {m.name} = {m.value} {m.unit} (limit {m.comparator} {m.limit}) {m.note}".rstrip() for m in failed]
+            pytest.fail(f"{self.requirement} failed:\n  " + "\n  ".join(lines))
+        if not any(m.verdict == "pass" for m in self.mine):
+            raise MeasurementError(f"{self.requirement}: nothing was measured against a limit")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[RESULTS_KEY] = RunResults()
+    config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test measures")
+
+
+def _requirement(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("requirement")
+    return str(marker.args[0]) if marker else None
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Recorder:
+    req = _requirement(request.node)
+    if req is None:
+        raise MeasurementError(f"{request.node.nodeid} uses 'measure' without @pytest.mark.requirement")
+    catalogue = load_catalogue()
+    if req not in catalogue:
+        raise MeasurementError(f"{req} is not in conformance/requirements.yaml")
+    r = catalogue[req]
+    allure.dynamic.epic(r.family)
+    allure.dynamic.feature(r.id)
+    allure.dynamic.title(f"{r.id}: {r.title}")
+    allure.dynamic.label("source", r.source)
+    allure.dynamic.description(r.text)
+    recorder = Recorder(request.config.stash[RESULTS_KEY], req)
+    yield recorder
+    if recorder.mine:
+        allure.attach(
+            json.dumps([m.__dict__ for m in recorder.mine], indent=2, default=str),
+            name=f"{req} measurements", attachment_type=allure.attachment_type.JSON,
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    results = item.config.stash[RESULTS_KEY]
+    req = _requirement(item)
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        if report.passed:
+            outcome = "passed"
+        elif report.skipped:
+            outcome = "skipped"
+        elif call.excinfo is not None and call.excinfo.errisinstance((AssertionError, pytest.fail.Exception)):
+            outcome = "failed"
+        else:
+            outcome = "error"
+        message = "" if report.passed else str(call.excinfo.value) if call.excinfo else report.longreprtext[-2000:]
+        results.tests.append(TestOutcome(item.nodeid, req, outcome, message[:4000], round(report.duration, 4)))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    out = session.config.getoption("bwc_out", default=None)
+    if out:
+        session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")

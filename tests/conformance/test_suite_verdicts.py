@@ -1,0 +1,101 @@
+"""The suite proves itself: the reference profile passes, every defect profile fails exactly
+the requirements it declares, through the real CLI and the real report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from emulators.profiles import BUILTIN
+from instruments.clip_analyzer import analyze_clip
+from tests.conftest import require_tool
+
+REPO = Path(__file__).resolve().parents[2]
+TESTED = {"PRE-001", "ACT-001", "CHN-001"}
+
+
+def _run(out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bwc", "run", "--out", str(out), *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    out = tmp_path_factory.mktemp("ref") / "run"
+    return _run(out, "--seed", "4"), out
+
+
+def test_reference_passes_and_writes_every_artifact(reference_run):
+    proc, out = reference_run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("report.json", "report.html", "air.pcap", "results.json", "junit.xml"):
+        assert (out / name).is_file(), name
+    assert any((out / "allure-results").glob("*-result.json"))
+    report = json.loads((out / "report.json").read_text())
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    assert {k for k, v in verdicts.items() if v == "pass"} == TESTED
+    assert {k for k, v in verdicts.items() if v != "pass"} == set(verdicts) - TESTED
+    assert all(v == "not-tested" for k, v in verdicts.items() if k not in TESTED)
+    assert report["summary"]["overall"] == "pass"
+    assert report["run"]["simulated_s"] >= 90
+
+
+def test_report_numbers_match_the_measurements(reference_run):
+    _, out = reference_run
+    report = json.loads((out / "report.json").read_text())
+    results = json.loads((out / "results.json").read_text())
+    pre = next(r for r in report["requirements"] if r["id"] == "PRE-001")
+    values = [m["value"] for m in results["measurements"] if m["requirement"] == "PRE-001" and m["comparator"] == ">=" and m["unit"] == "s"]
+    assert pre["measured"] == min(values) and pre["limit"] == 30.0 and pre["unit"] == "s"
+    html = (out / "report.html").read_text()
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for rid in TESTED:
+        assert rid in html
+    assert f"{pre['measured']:g} s" in html
+
+
+def test_evidence_holds_30_s_before_the_trigger(reference_run):
+    _, out = reference_run
+    report = json.loads((out / "report.json").read_text())
+    stimulus = report["incident"]["stimulus_utc_ms"]
+    clips = sorted((out / "evidence").glob("X6BWC*/*.mp4"))
+    assert {c.parent.name for c in clips} == {"X6BWC00A1", "X6BWC00B1", "X6BWC00C1", "X6BWC00D1"}  # E is 45 ft away
+    for clip in clips:
+        with av.open(str(clip)) as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+        a = analyze_clip(clip)
+        assert a.ok and not a.gaps
+        assert a.coverage_before_s(stimulus) >= 30.0
+    dvrs = sorted(p.name for p in (out / "evidence").glob("F3DVR*"))
+    assert dvrs == ["F3DVR00A1", "F3DVR00B1"]  # E's cruiser stays idle
+
+
+def test_pcap_dissects_in_tshark(reference_run):
+    tshark = require_tool("tshark")
+    _, out = reference_run
+    pcap = str(out / "air.pcap")
+
+    def count(filt: str) -> int:
+        proc = subprocess.run([tshark, "-r", pcap, "-Y", filt, "-T", "fields", "-e", "frame.number"], capture_output=True, text=True, check=True)
+        return len(proc.stdout.split())
+
+    total = count("btle")
+    assert total > 1000
+    assert count("btcommon.eir_ad.entry.uuid_16 == 0xfe6c") == total
+    assert count("btle.crc.incorrect") == 0
+    assert count("btle_rf.signal_dbm < 0") == total
+
+
+@pytest.mark.parametrize("name", [p.name for p in BUILTIN.values() if p.is_defect])
+def test_each_defect_fails_exactly_what_it_declares(name, tmp_path):
+    proc = _run(tmp_path / "run", "--profile", name, "--seed", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    failing = {k for k, v in verdicts.items() if v == "fail"}
+    assert failing == set(BUILTIN[name].violates)
+    assert {k for k, v in verdicts.items() if v == "pass"} == TESTED - failing

@@ -1,0 +1,30 @@
+"""The air capture writes link-type-256 pcaps that tshark dissects (third-party check)."""
+
+import subprocess
+
+from emulators.air import PathLossModel, Transmission
+from instruments.pcap import AirCapture
+from protocols.signal import Event, SignalFrame, encode_adv_data
+from tests.conftest import require_tool
+
+
+def test_capture_opens_in_tshark_with_uuid_rssi_channel_and_time(tmp_path):
+    tshark = require_tool("tshark")
+    path = tmp_path / "air.pcap"
+    cap = AirCapture(path, epoch_utc_ms=1_780_000_000_000, position=(0.0, 0.0), model=PathLossModel())
+    data = encode_adv_data(SignalFrame.for_event("X87002FP4", Event.CEW_ARMED))
+    for i, ch in enumerate((37, 38, 39)):
+        cap(Transmission(0.05 * i, "CEW-A", "C1:22:33:44:55:66", data, ch, (10.0, 0.0)))
+    cap.close()
+    out = subprocess.run(
+        [tshark, "-r", str(path), "-T", "fields", "-E", "separator=,", "-e", "btle_rf.channel", "-e", "btle_rf.signal_dbm",
+         "-e", "btcommon.eir_ad.entry.uuid_16", "-e", "frame.time_epoch", "-e", "btle.crc.incorrect"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip().splitlines()
+    assert len(out) == 3
+    rows = [line.split(",") for line in out]
+    assert [r[0] for r in rows] == ["0", "12", "39"]
+    assert all(int(r[1]) == round(PathLossModel().mean_rssi(10.0)) for r in rows)
+    assert all(r[2] == "0xfe6c" for r in rows)
+    assert abs(float(rows[1][3]) - 1_780_000_000.05) < 1e-3
+    assert all(r[4] == "" for r in rows)
