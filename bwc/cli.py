@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -85,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}")
     t0 = time.perf_counter()
     pytest_args = [
-        str(REPO / "conformance"), "-p", "no:cacheprovider", "-p", "no:looptime",
+        str(REPO / "conformance"), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
         "--rootdir", str(REPO), "-c", str(REPO / "pytest.ini"),
         "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
         "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
@@ -100,7 +101,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"bwc run: the suite did not produce results (pytest exit {int(code)}); see the output above", file=sys.stderr)
         return EXIT_FAIL
     results = RunResults.read(results_path)
-    report = build_report(results, repo=REPO)
+    cover = {"agency": args.agency, "project": args.project, "operator": args.operator, "command": "bwc " + " ".join(sys.argv[1:])}
+    report = build_report(results, repo=REPO, cover=cover)
     report["run"]["suite_wall_s"] = round(wall, 2)
     write_report_json(report, out)
     write_report_html(report, out)
@@ -148,11 +150,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", default="virtual", help="'virtual' (default) or a bench file")
     run.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out directory")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's failure details")
+    run.add_argument("--agency", default="", help="agency name for the report cover")
+    run.add_argument("--project", default="", help="procurement / project name for the report cover")
+    run.add_argument("--operator", default=os.environ.get("USER", ""), help="who ran the test (default: $USER)")
     run.set_defaults(func=cmd_run)
     prof = sub.add_parser("profiles", help="list built-in emulator profiles")
     prof.add_argument("--json", action="store_true")
     prof.set_defaults(func=cmd_profiles)
+    _register_command_modules(sub)
     return parser
+
+
+def _register_command_modules(sub) -> None:
+    """Every module in bwc/commands/ with ``register(subparsers)`` adds its subcommand(s);
+    its handlers return an exit code and raise UsageError for bad input."""
+    import importlib
+    import pkgutil
+
+    import bwc.commands
+
+    for info in sorted(pkgutil.iter_modules(bwc.commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"bwc.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ def _worst(req: Requirement, results: RunResults) -> tuple[float | None, str | N
     return float(pick[0]), pick[1]
 
 
-def build_report(results: RunResults, *, repo: Path | None = None) -> dict:
+def build_report(results: RunResults, *, repo: Path | None = None, cover: dict | None = None) -> dict:
     catalogue = load_catalogue()
     rows = []
     for req in catalogue.values():
@@ -79,6 +79,8 @@ def build_report(results: RunResults, *, repo: Path | None = None) -> dict:
         "schema": REPORT_SCHEMA,
         "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "harness": {"name": "bwc-harness", "version": HARNESS_VERSION, "git_revision": git_revision(repo) if repo else "unknown"},
+        "cover": cover or {},
+        "system_under_test": incident.get("devices", []),
         "run": {
             **results.options,
             "scene": incident.get("scene"),
