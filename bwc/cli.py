@@ -41,7 +41,7 @@ class _Progress:
         if report.when != "call" and not (report.when == "setup" and not report.passed):
             return
         self.done += 1
-        outcome = "pass" if report.passed else "fail" if report.failed and report.when == "call" else "error"
+        outcome = "pass" if report.passed else "skip" if report.skipped else "fail" if report.failed and report.when == "call" else "error"
         name = report.nodeid.split("::")[-1]
         print(f"  [{self.done}/{self.total}] {name:<52} {outcome:>5}  ({time.perf_counter() - self.t0:.1f} s)", file=self.stream, flush=True)
 
@@ -79,10 +79,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(f"--target {args.target}: no such bench file")
         raise UsageError(f"--target {args.target}: physical bench targets are not supported yet; use --target virtual")
     try:
-        get_profile(args.profile)
+        profile = get_profile(args.profile)
     except ProfileError as exc:
         raise UsageError(f"--profile: {exc}") from None
-    out = _prepare_out(args.out, args.profile, args.force)
+    args.profile = profile.name if profile.name == args.profile else args.profile
+    out = _prepare_out(args.out, Path(args.profile).stem, args.force)
     print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}")
     t0 = time.perf_counter()
     pytest_args = [
@@ -122,14 +123,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    from emulators.profiles import BUILTIN
+    from emulators.profiles import ProfileError, builtin_profiles
 
+    try:
+        profiles = builtin_profiles()
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps([{"name": p.name, "description": p.description, "defect": p.is_defect, "violates": list(p.violates)} for p in BUILTIN.values()], indent=2))
+        print(json.dumps([{"name": p.name, "description": p.description, "defect": p.is_defect, "approximation": p.approximation,
+                           "violates": list(p.violates)} for p in profiles], indent=2))
         return EXIT_OK
-    for p in BUILTIN.values():
-        kind = f"defect, must fail {', '.join(p.violates)}" if p.is_defect else "conformant"
-        print(f"{p.name:<18} {kind:<28} {p.description}")
+    for p in profiles:
+        if p.approximation:
+            kind = "vendor-like" + (f", expected to fail {', '.join(p.violates)}" if p.violates else "")
+        else:
+            kind = f"defect: must fail {', '.join(p.violates)}" if p.is_defect else "conformant"
+        print(f"{p.name:<22} {kind:<36} {p.description}")
     return EXIT_OK
 
 
@@ -142,6 +151,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="bwc", description="Conformance harness for auto-activated body cameras.")
+    parser.add_argument("--version", action="version", version="bwc-harness 0.1.0")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run the conformance suite on a target and write the report")
     run.add_argument("--out", help="output directory (default: runs/<UTC time>-<profile>)")

@@ -1,5 +1,5 @@
-"""Body-worn camera emulator: scans for Signal adverts, buffers and records video, tells
-its cruiser's DVR over the in-car network when it starts recording."""
+"""Body-worn camera emulator: buttons, sleep, dock, Signal handling (cool-down, allow-list,
+false-signal cancel), presence/status adverts, and the in-car link to its cruiser's DVR."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from bumble.device import Advertisement, Device
 
-from emulators.camera import CameraCore
+from emulators.camera import CameraCore, CameraState
 from emulators.incar_net import Addr, IcpEndpoint
 from emulators.profiles import BwcProfile
 from emulators.signal_radio import SignalAdvertiser
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
 from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_payload, find_signal_payload
+
+SIGNAL_REASONS = frozenset(e.name for e in Event)
 
 
 @dataclass
@@ -33,6 +35,7 @@ class BwcEmulator:
     network: list[Addr] = field(default_factory=list)  # DVR endpoints on the in-car network
     heard: list[HeardAdvert] = field(default_factory=list)
     decode_errors: int = 0
+    ignored: list[tuple[float, str, str]] = field(default_factory=list)  # (t, sender, why)
 
     def __post_init__(self) -> None:
         self.adv = SignalAdvertiser(self.device, self.serial)
@@ -41,28 +44,38 @@ class BwcEmulator:
         self._icp: IcpEndpoint | None = None
         self._acked: set[int] = set()
         self._seq = 0
+        self._last_trigger_by: dict[str, float] = {}
+        self._seen_events: set[tuple[str, int]] = set()
+        self._group_dvr: Addr | None = None
+        self.group_member = False
 
     async def start(self) -> None:
         await self.device.power_on()
         self.device.on("advertisement", self._on_advertisement)
         await self.device.start_scanning(
-            active=False,
-            filter_duplicates=False,
-            scan_interval=self.profile.scan_interval_ms,
-            scan_window=self.profile.scan_window_ms,
+            active=False, filter_duplicates=False,
+            scan_interval=self.profile.scan_interval_ms, scan_window=self.profile.scan_window_ms,
         )
-        await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_PRESENCE), self.profile.presence_interval_ms)
         self._icp = await IcpEndpoint.open(self.serial, self._on_icp)
+        await asyncio.sleep(self.profile.boot_s)
+        await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_PRESENCE), self.profile.presence_interval_ms)
         self.core.power_on()
 
     async def stop(self) -> None:
         if self._status_task:
             self._status_task.cancel()
+        if self._pending_activation:
+            self._pending_activation.cancel()
         await self.device.stop_scanning()
         await self.adv.stop()
         await self.core.shutdown()
         if self._icp:
             self._icp.close()
+
+    @property
+    def icp_address(self) -> Addr:
+        assert self._icp is not None
+        return self._icp.address
 
     # -- Signal ---------------------------------------------------------------------------
     def _on_advertisement(self, advertisement: Advertisement) -> None:
@@ -75,24 +88,46 @@ class BwcEmulator:
             self.decode_errors += 1
             return
         loop = asyncio.get_running_loop()
-        self.heard.append(HeardAdvert(loop.time(), frame, advertisement.rssi))
-        if not self.profile.signal_enabled or not frame.activates_cameras:
+        now = loop.time()
+        self.heard.append(HeardAdvert(now, frame, advertisement.rssi))
+        p = self.profile
+        event = frame.event
+        if not p.signal_enabled or event is None or event.name not in p.activates_on:
             return
-        if self.core.recording or self._pending_activation is not None:
+        if p.allow_list is not None and frame.serial not in p.allow_list:
+            self.ignored.append((now, frame.serial, "not on the allow-list"))
             return
-        reason = frame.event.name if frame.event else "UNKNOWN"
-        self._pending_activation = loop.call_later(
-            self.profile.activation_delay_s, self._activate, reason, frame.serial
-        )
+        key = (frame.serial, frame.event_id)
+        if p.cooldown_s > 0:  # de-duplication: each event acts at most once, whatever the state
+            if key in self._seen_events:
+                return
+            self._seen_events.add(key)
+        state = self.core.state
+        if state is CameraState.RECORDING:
+            if p.stops_on_signal and self.core.active_clip is not None and self.core.active_clip.trigger.sender_serial != frame.serial:
+                self.core.request_stop("signal")  # defect: a trigger must never stop a recording
+            return
+        if state is CameraState.SLEEP and not p.activates_in_sleep:
+            return
+        if state not in (CameraState.READY, CameraState.SLEEP) or self._pending_activation is not None:
+            return
+        last = self._last_trigger_by.get(frame.serial)
+        if last is not None and now - last < p.cooldown_s:
+            self.ignored.append((now, frame.serial, "cool-down"))
+            return
+        self._last_trigger_by[frame.serial] = now
+        self._pending_activation = loop.call_later(p.activation_delay_s, self._activate, event.name, frame.serial)
 
-    def _activate(self, reason: str, sender: str | None) -> None:
+    def _activate(self, reason: str, sender: str | None, from_sleep: bool = False) -> None:
         self._pending_activation = None
-        trigger = self.core.activate(reason, sender)
+        if self.core.state is CameraState.SLEEP and self.profile.activates_in_sleep:
+            from_sleep = True
+        trigger = self.core.activate(reason, sender, from_sleep=from_sleep)
         if trigger is None:
             return
         loop = asyncio.get_running_loop()
         self._status_task = loop.create_task(self._status_burst())
-        if self.profile.notify_dvr and self.vehicle_id is not None:
+        if self.profile.notify_dvr and self.vehicle_id is not None and reason != "GROUP":
             loop.create_task(self._notify_dvrs(trigger.utc_ms, reason))
 
     async def _status_burst(self) -> None:
@@ -101,12 +136,52 @@ class BwcEmulator:
         await asyncio.sleep(p.status_burst_s)
         await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_PRESENCE), p.presence_interval_ms)
 
-    # -- buttons ---------------------------------------------------------------------------
+    # -- buttons and cradle ------------------------------------------------------------------
     def press_record(self) -> None:
-        self._activate("BUTTON", None)
+        """Record button: from READY (with pre-event) or from SLEEP (without)."""
+        self._activate("BUTTON", None, from_sleep=True)
 
-    def press_stop(self) -> None:
-        self.core.request_stop()
+    def press_stop(self) -> bool:
+        """Stop button. In a group recording only the DVR stops the group (unless the
+        profile allows members to)."""
+        if self.group_member and self.core.recording and not self.profile.group_stop_allowed:
+            return False
+        stopped = self.core.request_stop("button")
+        if stopped and self.group_member and self.profile.group_stop_allowed and self._icp and self._group_dvr:
+            self._icp.send(IncarMessage(MessageType.STOP_GROUP, self.serial, self.vehicle_id or "", self.core.clock.utc_ms()), self._group_dvr)
+        return stopped
+
+    def cancel_false_signal(self) -> bool:
+        """False-signal cancel: only for a recording Signal started from READY, within the
+        window; the clip is kept and marked false."""
+        fc = self.profile.false_cancel
+        clip = self.core.active_clip
+        if not fc.enabled or clip is None:
+            return False
+        started_by_signal = clip.trigger.reason in SIGNAL_REASONS and clip.trigger.from_state == "READY"
+        age = asyncio.get_running_loop().time() - clip.trigger.loop_t
+        if not fc.any_recording and (not started_by_signal or age > fc.window_s):
+            return False
+        self.core.mark(false_signal=True, false_signal_cancelled_after_s=round(age, 3))
+        self.core.request_stop("false-signal-cancel")
+        if fc.deletes_clip:
+            self.core.mark(delete_after_close=True)
+        return True
+
+    def sleep(self) -> bool:
+        return self.core.sleep()
+
+    def wake(self) -> None:
+        asyncio.get_running_loop().call_later(self.profile.wake_s, self.core.wake)
+
+    def dock(self) -> bool:
+        return self.core.dock()
+
+    def undock(self) -> None:
+        asyncio.get_running_loop().call_later(self.profile.boot_s, self.core.undock)
+
+    def power_cut(self) -> None:
+        self.core.power_cut()
 
     # -- in-car network --------------------------------------------------------------------
     async def _notify_dvrs(self, utc_ms: int, reason: str) -> None:
@@ -128,5 +203,13 @@ class BwcEmulator:
                 return
 
     def _on_icp(self, message: IncarMessage, addr: Addr) -> None:
-        if message.type is MessageType.ACK and message.vehicle_id == self.vehicle_id:
+        if message.vehicle_id != self.vehicle_id:
+            return
+        if message.type is MessageType.ACK:
             self._acked.add(message.sequence)
+        elif message.type is MessageType.RECORDING_STARTED and self.group_member:
+            self._group_dvr = addr
+            if not self.core.recording:
+                self._activate("GROUP", message.sender_serial, from_sleep=False)
+        elif message.type is MessageType.STOP_GROUP and self.group_member:
+            self.core.request_stop("group-stop")

@@ -1,5 +1,15 @@
-"""The recording core shared by body cameras and DVR cameras: READY buffering into a GOP
-ring, activation into a clip, stop at the next GOP boundary, evidence metadata."""
+"""The recording core shared by body cameras and DVR cameras.
+
+States: OFF, SLEEP, READY (buffering), RECORDING, DOCKED. While the camera captures (READY
+or RECORDING) a GOP loop closes one 1 s GOP per second, aligned to the moment capture began.
+READY keeps a ring reaching back at least the pre-event time; activation turns ring + what
+follows into a clip written GOP by GOP; a stop ends the clip at the next GOP boundary.
+
+Ring encoding: a ring bounded by bytes must know every GOP's size, so it encodes eagerly. A
+ring bounded by time holds the captured GOPs' frame times and encodes them when they become
+part of a clip ("deferred"): GOPs evicted unobserved are never encoded. The clip is the same
+H.264 of the same frames either way; the emulator just skips work nobody can observe.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emulators.clock import DeviceClock, iso_utc
+from emulators.clip_pipeline import ClipPipeline
 from emulators.encode_farm import EncodeFarm
-from emulators.video import ClipWriter, EncoderSession, Fragment, GopRing, Sensor, VideoFormat
+from emulators.video import EncoderSession, GopRing, PendingGop, Sensor, VideoFormat
 
 
 class CameraState(enum.Enum):
     OFF = "OFF"
+    SLEEP = "SLEEP"
     READY = "READY"
     RECORDING = "RECORDING"
+    DOCKED = "DOCKED"
 
 
 @dataclass
@@ -27,6 +40,7 @@ class Trigger:
     sender_serial: str | None
     loop_t: float
     utc_ms: int
+    from_state: str = "READY"
 
 
 @dataclass
@@ -37,6 +51,8 @@ class ClipRecord:
     stop_utc_ms: int | None = None
     first_utc_ms: int | None = None
     fragments: int = 0
+    stop_reason: str = ""
+    marks: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -45,7 +61,7 @@ class CameraIdentity:
     model: str
     firmware: str
     profile: str
-    role: str  # "bwc" or "dvr-front"
+    role: str  # "bwc", "dvr-front", "dvr-rear"
 
 
 @dataclass
@@ -55,67 +71,139 @@ class CameraCore:
     video: VideoFormat
     pre_event_s: float
     evidence_dir: Path
+    farm: EncodeFarm | None = None
+    buffer_bytes: int | None = None  # a byte-sized ring (falls short at high bitrate)
+    buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
+    write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
+    complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
     state: CameraState = CameraState.OFF
     clips: list[ClipRecord] = field(default_factory=list)
     state_log: list[tuple[float, str]] = field(default_factory=list)
-    farm: EncodeFarm | None = None
 
     def __post_init__(self) -> None:
         self._sensor = Sensor(self.video, self.identity.serial)
-        self._ring = GopRing(self.pre_event_s)
-        self._session: EncoderSession | None = None
-        self._writer: ClipWriter | None = None
+        self._ring = GopRing(self.pre_event_s, self.buffer_bytes)
+        self._deferred = self.buffer_bytes is None
+        self._session: EncoderSession | None = None  # eager rings only
+        self._pipeline: ClipPipeline | None = None
+        self._held: list[PendingGop | list] = []  # write_at_stop defect: nothing reaches the disk before stop
         self._active: ClipRecord | None = None
         self._stop_requested = False
         self._task: asyncio.Task | None = None
         self.frames_encoded = 0
 
-    # -- life cycle -----------------------------------------------------------------------
+    # -- state changes ----------------------------------------------------------------------
     def power_on(self) -> None:
-        if self._task is None:
+        if self.state is CameraState.OFF:
             self._set_state(CameraState.READY)
-            self._session = EncoderSession(self.video, self._sensor)
-            self._task = asyncio.get_running_loop().create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
+            self._start_capture()
 
     async def shutdown(self) -> None:
+        """Orderly power off: an active clip is closed (its GOP in progress is lost)."""
         if self._active is not None:
-            self._stop_requested = True
-            self._finish_gop_and_close(asyncio.get_running_loop().time())
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+            self._close_clip(asyncio.get_running_loop().time(), "power-off")
+        self._stop_capture()
         self._set_state(CameraState.OFF)
+
+    def power_cut(self) -> None:
+        """Abrupt power loss: nothing is flushed or closed; what is on disk stays."""
+        if self._active is not None:
+            clip = self._active
+            clip.stop_reason = "power-loss"
+            if self._pipeline is not None:
+                clip.first_utc_ms, clip.fragments = self._pipeline.abandon()
+                self.frames_encoded += self._pipeline.frames_encoded
+                self._pipeline = None
+            self._write_metadata(clip)  # written by the device when it boots again
+            self.clips.append(clip)
+            self._active = None
+        self._held = []
+        self._stop_capture(graceful=False)
+        self._set_state(CameraState.OFF)
+
+    def sleep(self) -> bool:
+        if self.state is not CameraState.READY:
+            return False
+        self._set_state(CameraState.SLEEP)
+        if not self.buffer_in_sleep:
+            self._stop_capture()
+        return True
+
+    def wake(self) -> bool:
+        if self.state is not CameraState.SLEEP:
+            return False
+        self._set_state(CameraState.READY)
+        if self._task is None:
+            self._start_capture()
+        return True
+
+    def dock(self) -> bool:
+        if self.state in (CameraState.OFF, CameraState.DOCKED):
+            return False
+        if self._active is not None:
+            self._close_clip(asyncio.get_running_loop().time(), "docked")
+        self._stop_capture()
+        self._set_state(CameraState.DOCKED)
+        return True
+
+    def undock(self) -> bool:
+        if self.state is not CameraState.DOCKED:
+            return False
+        self._set_state(CameraState.READY)
+        self._start_capture()
+        return True
 
     @property
     def recording(self) -> bool:
         return self.state is CameraState.RECORDING
 
-    def activate(self, reason: str, sender_serial: str | None) -> Trigger | None:
-        """Start a recording now; no-op (None) when already recording or off."""
-        if self.state is not CameraState.READY:
+    @property
+    def active_clip(self) -> ClipRecord | None:
+        return self._active
+
+    def activate(self, reason: str, sender_serial: str | None, *, from_sleep: bool = False) -> Trigger | None:
+        """Start a recording now. From READY the clip starts with the ring; from SLEEP (only
+        when ``from_sleep``, i.e. the record button) capture starts now, so there is no
+        pre-event footage unless the camera (wrongly) kept buffering. None when the camera
+        cannot start (off, docked, already recording, asleep without from_sleep)."""
+        if self.state is CameraState.SLEEP and from_sleep:
+            pass
+        elif self.state is not CameraState.READY:
             return None
         loop_t = asyncio.get_running_loop().time()
-        trigger = Trigger(reason, sender_serial, loop_t, self.clock.utc_ms(loop_t))
+        from_state = self.state.value
+        trigger = Trigger(reason, sender_serial, loop_t, self.clock.utc_ms(loop_t), from_state)
         stem = f"{self.identity.serial}_{trigger.utc_ms}"
         folder = self.evidence_dir / self.identity.serial
         self._active = ClipRecord(folder / f"{stem}.mp4", folder / f"{stem}.json", trigger)
         self._stop_requested = False
         self._set_state(CameraState.RECORDING)
+        if self._task is None:  # capture was stopped (asleep): it starts now
+            self._start_capture()
         buffered = self._ring.drain()
-        if buffered:
-            self._write(buffered)
+        session = None if self._deferred else self._session
+        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, session)
+        if self._deferred:
+            for gop in buffered:
+                self._queue(gop)
+        else:
+            self._queue(buffered)
         return trigger
 
-    def request_stop(self) -> None:
+    def request_stop(self, reason: str = "stop") -> bool:
         """Stop at the end of the current GOP (the GOP being captured is kept whole)."""
-        if self._active is not None:
-            self._stop_requested = True
+        if self._active is None:
+            return False
+        self._stop_requested = True
+        self._active.stop_reason = reason
+        return True
 
-    # -- internals ------------------------------------------------------------------------
+    def mark(self, **marks) -> None:
+        """Annotate the active clip (e.g. false_signal=True); written into its metadata."""
+        if self._active is not None:
+            self._active.marks.update(marks)
+
+    # -- capture ------------------------------------------------------------------------------
     def _set_state(self, state: CameraState) -> None:
         self.state = state
         try:
@@ -124,6 +212,22 @@ class CameraCore:
             t = math.nan
         self.state_log.append((t, state.value))
 
+    def _start_capture(self) -> None:
+        self._ring.clear()
+        if not self._deferred:
+            self._session = EncoderSession(self.video, self._sensor)
+        self._task = asyncio.get_running_loop().create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
+
+    def _stop_capture(self, graceful: bool = True) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._ring.clear()
+        if self._active is None and self._session is not None:
+            if graceful:
+                self._session.close()
+            self._session = None
+
     async def _gop_loop(self) -> None:
         loop = asyncio.get_running_loop()
         gop_start = loop.time()
@@ -131,50 +235,63 @@ class CameraCore:
         while True:
             await asyncio.sleep(gop_start + 1.0 - loop.time())
             times = [self.clock.utc_ms(gop_start + i / fps) for i in range(fps)]
-            await self._encode(times)
+            edge = self.clock.utc_ms(gop_start + 1.0)
             gop_start += 1.0
-            if self._stop_requested and self._active is not None:
-                self._finish_gop_and_close(gop_start)
+            gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity)
+            if self._active is not None:
+                self._queue(gop)
+                if self._stop_requested:
+                    self._close_clip(gop_start, self._active.stop_reason or "stop")
+                continue
+            if self._deferred:
+                self._ring.push(gop, edge)
+                continue
+            session = self._session
+            assert session is not None
+            if self.farm is not None:
+                fragments = await self.farm.encode(session, times, self.clock.unset, self.complexity)
+            else:
+                fragments = session.encode_gop(times, self.clock.unset, self.complexity)
+            self.frames_encoded += len(times)
+            if session is self._session and self._active is None:
+                for f in fragments:
+                    self._ring.push(f, edge)
 
-    async def _encode(self, times: list[int]) -> None:
-        assert self._session is not None
-        if self.farm is not None:
-            fragments = await self.farm.encode(self._session, times, self.clock.unset)
-        else:
-            fragments = self._session.encode_gop(times, self.clock.unset)
-        self.frames_encoded += len(times)
-        self._route(fragments, live_edge_utc_ms=times[-1] + round(1000 / self.video.fps))
-
-    def _route(self, fragments: list[Fragment], live_edge_utc_ms: int) -> None:
-        if self._active is not None:
-            self._write(fragments)
-        else:
-            for f in fragments:
-                self._ring.push(f, live_edge_utc_ms)
-
-    def _write(self, fragments: list[Fragment]) -> None:
-        assert self._active is not None and self._session is not None
-        if not fragments:
+    # -- clips ----------------------------------------------------------------------------------
+    def _queue(self, item: PendingGop | list) -> None:
+        """Hand a captured GOP (or already encoded fragments) to the clip's writer."""
+        assert self._pipeline is not None
+        if self.write_at_stop:
+            self._held.append(item)
             return
-        if self._writer is None:
-            self._writer = ClipWriter(self._active.path, self._session.init_segment)
-        self._writer.write(fragments)
+        self._send(item)
 
-    def _finish_gop_and_close(self, loop_t: float) -> None:
-        assert self._session is not None and self._active is not None
-        self._write(self._session.close())
+    def _send(self, item: PendingGop | list) -> None:
+        assert self._pipeline is not None
+        if isinstance(item, PendingGop):
+            self._pipeline.encode(item)
+        else:
+            self._pipeline.write_fragments(item)
+
+    def _close_clip(self, loop_t: float, reason: str) -> None:
+        assert self._active is not None and self._pipeline is not None
+        for item in self._held:
+            self._send(item)
+        self._held = []
         clip = self._active
-        if self._writer is not None:
-            self._writer.close()
-            clip.first_utc_ms = self._writer.first_utc_ms
-            clip.fragments = self._writer.fragments
+        clip.stop_reason = clip.stop_reason or reason
+        clip.first_utc_ms, clip.fragments = self._pipeline.finish()
+        self.frames_encoded += self._pipeline.frames_encoded
+        self._pipeline = None
         clip.stop_utc_ms = self.clock.utc_ms(loop_t)
-        self._write_metadata(clip)
-        self.clips.append(clip)
+        if clip.marks.pop("delete_after_close", False):  # defect: the device deletes the clip
+            clip.path.unlink(missing_ok=True)
+        else:
+            self._write_metadata(clip)
+            self.clips.append(clip)
         self._active = None
-        self._writer = None
         self._stop_requested = False
-        self._session = EncoderSession(self.video, self._sensor)
+        self._session = None if self._deferred else EncoderSession(self.video, self._sensor)
         self._ring.clear()
         if self.state is CameraState.RECORDING:
             self._set_state(CameraState.READY)
@@ -191,13 +308,16 @@ class CameraCore:
             "clip": clip.path.name,
             "trigger_reason": clip.trigger.reason,
             "trigger_sender_serial": clip.trigger.sender_serial,
+            "trigger_from_state": clip.trigger.from_state,
             "trigger_utc": iso_utc(clip.trigger.utc_ms),
             "start_utc": iso_utc(clip.first_utc_ms) if clip.first_utc_ms is not None else None,
             "stop_utc": iso_utc(clip.stop_utc_ms) if clip.stop_utc_ms is not None else None,
+            "stop_reason": clip.stop_reason,
             "pre_event_configured_s": self.pre_event_s,
             "clock_state": "unset" if self.clock.unset else "set",
             "video": {"width": self.video.width, "height": self.video.height, "fps": self.video.fps, "codec": "h264"},
             "fragments": clip.fragments,
+            **clip.marks,
         }
         clip.metadata_path.parent.mkdir(parents=True, exist_ok=True)
         clip.metadata_path.write_text(json.dumps(meta, indent=2) + "\n")

@@ -20,6 +20,7 @@ class _Job:
     session: EncoderSession
     times: list[int]
     clock_unset: bool
+    complexity: float
     future: asyncio.Future
 
 
@@ -32,10 +33,10 @@ class EncodeFarm:
         self.batches = 0
         self.gops = 0
 
-    def encode(self, session: EncoderSession, times: list[int], clock_unset: bool) -> asyncio.Future:
+    def encode(self, session: EncoderSession, times: list[int], clock_unset: bool, complexity: float = 0.0) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
-        self._queue.append(_Job(session, times, clock_unset, fut))
+        self._queue.append(_Job(session, times, clock_unset, complexity, fut))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._run_batch)
@@ -60,7 +61,7 @@ class EncodeFarm:
     @staticmethod
     def _run(job: _Job) -> list[Fragment] | BaseException:
         try:
-            return job.session.encode_gop(job.times, job.clock_unset)
+            return job.session.encode_gop(job.times, job.clock_unset, job.complexity)
         except Exception as exc:  # handed to the awaiting camera
             return exc
 

@@ -1,32 +1,86 @@
-"""Device profiles: how an emulated vendor device behaves. ``reference`` conforms to every
-requirement the suite checks; defect profiles each break named requirements on purpose so
-that the suite proves it catches them (see docs/profiles.md)."""
+"""Device profiles: how an emulated vendor device behaves, loaded from YAML.
+
+A profile file describes the body camera, the CEW, the holster sensor and the cruiser DVR
+(docs/profiles.md lists every field with its unit and default). ``base: NAME`` starts from
+another profile and overrides only what the file says. Built-in profiles live in
+emulators/profile_library/: ``reference`` conforms to every requirement; vendor-like
+profiles are approximations from public facts; defect profiles each declare the
+requirement ids they must fail (``violates``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from emulators.video import VideoFormat
+
+LIBRARY = Path(__file__).with_name("profile_library")
+SIGNAL_ACTIVATING = ("CEW_ARMED", "CEW_TRIGGER", "CEW_ARC", "HOLSTER_DRAW", "VEHICLE_LIGHT_BAR", "VEHICLE_SIREN",
+                     "VEHICLE_DOOR", "VEHICLE_CRASH", "VEHICLE_SPEED")
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    offset_s: float = 0.0  # device clock minus true UTC at power-on
+    drift_ppm: float = 0.0
+    unset: bool = False  # clock never set: frames carry the "unset" flag
+    flags_unset: bool = True  # defect when False: an unset clock is not flagged
+
+
+@dataclass(frozen=True)
+class FalseCancelSpec:
+    enabled: bool = True
+    window_s: float = 10.0
+    any_recording: bool = False  # defect: also cancels recordings Signal did not start
+    deletes_clip: bool = False  # defect: the cancelled clip is deleted instead of kept and marked
 
 
 @dataclass(frozen=True)
 class BwcProfile:
+    vendor: str = "bwc-harness"
     model: str = "EMU-BWC-1"
     firmware: str = "1.0.0"
-    pre_event_s: float = 30.0
-    activation_delay_s: float = 0.1  # decode + state change before the recording starts
-    presence_interval_ms: float = 1000.0  # idle presence advert
-    status_interval_ms: float = 100.0  # recording-started adverts after activation
+    pre_event_s: float = 30.0  # 0..120
+    buffer_bytes: int | None = None  # None: sized in seconds; a number: byte budget
+    buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
+    activation_delay_s: float = 0.1  # Signal advert heard -> recording starts
+    rx_gain_db: float = 0.0  # receiver sensitivity vs the reference (negative: deafer, shorter range)
+    boot_s: float = 2.0
+    wake_s: float = 1.0
+    signal_enabled: bool = True
+    activates_on: tuple[str, ...] = SIGNAL_ACTIVATING
+    activates_in_sleep: bool = False  # defect
+    stops_on_signal: bool = False  # defect: a Signal advert during a recording stops it
+    cooldown_s: float = 30.0  # per sender; 0 = no de-duplication (defect)
+    allow_list: tuple[str, ...] | None = None  # None: every sender
+    false_cancel: FalseCancelSpec = field(default_factory=FalseCancelSpec)
+    presence_interval_ms: float = 1000.0
+    status_interval_ms: float = 100.0
     status_burst_s: float = 5.0
     scan_interval_ms: float = 60.0
     scan_window_ms: float = 60.0
-    signal_enabled: bool = True
     notify_dvr: bool = True
-    video: VideoFormat = field(default_factory=VideoFormat)
+    group_stop_allowed: bool = False  # defect: a member BWC's stop stops the whole group
+    write_at_stop: bool = False  # defect: clip held in memory until stop
+    clock: ClockSpec = field(default_factory=ClockSpec)
+    video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))
 
 
 @dataclass(frozen=True)
-class CewProfile:
+class SourceProfile:
+    """A Signal source: CEW or holster sensor."""
+
+    vendor: str = "bwc-harness"
     model: str = "EMU-CEW-1"
     firmware: str = "1.0.0"
     idle_interval_ms: float = 1000.0
@@ -36,68 +90,201 @@ class CewProfile:
 
 @dataclass(frozen=True)
 class DvrProfile:
+    vendor: str = "bwc-harness"
     model: str = "EMU-DVR-1"
     firmware: str = "1.0.0"
     pre_event_s: float = 30.0
+    rear_pre_event_s: float = 30.0
     follows_paired_bwc: bool = True
-    accepts_any_vehicle: bool = False  # a defect: reacts to BWCs paired with other vehicles
-    video: VideoFormat = field(default_factory=VideoFormat)
+    accepts_any_vehicle: bool = False  # defect: follows other vehicles' cameras and Signal
+    debounce_ms: float = 200.0  # low->high and high->low
+    delayed_off_ms: float = 2000.0  # inputs ride through dips shorter than this
+    group_mode: bool = False  # WatchGuard-like group recording
+    group_max_bwc: int = 8
+    advertises_vehicle_events: bool = True  # Signal Vehicle: BLE burst on vehicle events
+    front_video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))
+    rear_video: VideoFormat = field(default_factory=lambda: VideoFormat(854, 480, 10))
+    signal: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-SIGNAL-VEHICLE"))
+    clock: ClockSpec = field(default_factory=ClockSpec)
 
 
 @dataclass(frozen=True)
 class Profile:
     name: str
-    description: str
-    bwc: BwcProfile = field(default_factory=BwcProfile)
-    cew: CewProfile = field(default_factory=CewProfile)
-    dvr: DvrProfile = field(default_factory=DvrProfile)
+    description: str = ""
+    approximation: bool = False  # vendor-like profiles built from public facts
     violates: tuple[str, ...] = ()  # requirement ids a defect profile must fail
+    bwc: BwcProfile = field(default_factory=BwcProfile)
+    cew: SourceProfile = field(default_factory=SourceProfile)
+    holster: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-HOLSTER-1", burst_s=10.0))
+    dvr: DvrProfile = field(default_factory=DvrProfile)
 
     @property
     def is_defect(self) -> bool:
         return bool(self.violates)
 
 
-REFERENCE = Profile("reference", "Conforms to every requirement the suite checks.")
+# -- loading ------------------------------------------------------------------------------------
+def _convert(value, tp, where: str):
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(value, inner[0], where)
+    if tp is VideoFormat:
+        if not isinstance(value, dict):
+            raise ProfileError(f"{where}: expected a mapping with width, height, fps")
+        unknown = set(value) - {"width", "height", "fps", "crf"}
+        if unknown:
+            raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown field (known: width, height, fps, crf)")
+        try:
+            return VideoFormat(**{k: int(v) for k, v in value.items()})
+        except (TypeError, ValueError) as exc:
+            raise ProfileError(f"{where}: {exc}") from None
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ProfileError(f"{where}: expected a list, got {type(value).__name__}")
+        return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ProfileError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if tp in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ProfileError(f"{where}: expected a number, got {value!r}")
+        if tp is int and float(value) != int(value):
+            raise ProfileError(f"{where}: expected a whole number, got {value!r}")
+        return tp(value)
+    if tp is str:
+        if not isinstance(value, (str, int, float)):
+            raise ProfileError(f"{where}: expected text, got {value!r}")
+        return str(value)
+    return value
 
-BUILTIN: dict[str, Profile] = {
-    p.name: p
-    for p in (
-        REFERENCE,
-        Profile(
-            "short-buffer",
-            "Body camera keeps only 20 s of pre-event video.",
-            bwc=replace(REFERENCE.bwc, pre_event_s=20.0),
-            violates=("PRE-001",),
-        ),
-        Profile(
-            "dvr-unchained",
-            "Cruiser DVR ignores its paired body camera's recording-started message.",
-            dvr=replace(REFERENCE.dvr, follows_paired_bwc=False),
-            violates=("CHN-001",),
-        ),
-        Profile(
-            "late-activation",
-            "Body camera starts recording 3 s after it hears the Signal advert.",
-            bwc=replace(REFERENCE.bwc, activation_delay_s=3.0),
-            violates=("ACT-001",),
-        ),
-        Profile(
-            "dvr-any-vehicle",
-            "Cruiser DVR starts for a body camera paired with another vehicle.",
-            dvr=replace(REFERENCE.dvr, accepts_any_vehicle=True),
-            violates=("CHN-001",),
-        ),
-    )
-}
+
+def _build(cls, data, where: str, base=None):
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ProfileError(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = [k for k in data if k not in names]
+    if unknown:
+        raise ProfileError(f"{where}.{unknown[0]}: unknown field (known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        sub_where = f"{where}.{f.name}"
+        current = getattr(base, f.name) if base is not None else None
+        if f.name in data:
+            raw = data[f.name]
+            if dataclasses.is_dataclass(hints[f.name]) and current is not None:
+                kwargs[f.name] = _build(hints[f.name], raw, sub_where, current)
+            else:
+                kwargs[f.name] = _convert(raw, hints[f.name], sub_where)
+        elif base is not None:
+            kwargs[f.name] = current
+    obj = cls(**kwargs)
+    _check_ranges(obj, where)
+    return obj
 
 
-class ProfileError(ValueError):
-    pass
+def _check_ranges(obj, where: str) -> None:
+    if isinstance(obj, BwcProfile):
+        if not 0 <= obj.pre_event_s <= 120:
+            raise ProfileError(f"{where}.pre_event_s: {obj.pre_event_s} s is outside 0..120 s")
+        if obj.buffer_bytes is not None and obj.buffer_bytes <= 0:
+            raise ProfileError(f"{where}.buffer_bytes: must be a positive number of bytes or null")
+        bad = [e for e in obj.activates_on if e not in SIGNAL_ACTIVATING]
+        if bad:
+            raise ProfileError(f"{where}.activates_on: unknown event {bad[0]!r} (known: {', '.join(SIGNAL_ACTIVATING)})")
+        for name in ("activation_delay_s", "boot_s", "wake_s", "cooldown_s"):
+            if getattr(obj, name) < 0:
+                raise ProfileError(f"{where}.{name}: must be >= 0")
+        for name in ("presence_interval_ms", "status_interval_ms", "scan_interval_ms", "scan_window_ms"):
+            if getattr(obj, name) < 20:
+                raise ProfileError(f"{where}.{name}: must be >= 20 ms")
+    if isinstance(obj, SourceProfile):
+        if obj.burst_interval_ms < 20 or obj.idle_interval_ms < 20:
+            raise ProfileError(f"{where}: advertising intervals must be >= 20 ms")
+    if isinstance(obj, DvrProfile):
+        if not 1 <= obj.group_max_bwc <= 8:
+            raise ProfileError(f"{where}.group_max_bwc: {obj.group_max_bwc} is outside 1..8")
+        if obj.debounce_ms < 0 or obj.delayed_off_ms < 0:
+            raise ProfileError(f"{where}: debounce_ms and delayed_off_ms must be >= 0")
 
 
-def get_profile(name: str) -> Profile:
+def profile_from_dict(data: dict, source: str = "<profile>") -> Profile:
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: a profile is a YAML mapping")
+    data = dict(data)
+    base_name = data.pop("base", None)
+    base = get_profile(base_name) if base_name else None
+    if "name" not in data:
+        raise ProfileError(f"{source}: missing field 'name'")
+    if base is not None:
+        data.setdefault("approximation", False)
+        data.setdefault("violates", [])
+        data.setdefault("description", "")
+    return _build(Profile, data, str(data["name"]), base)
+
+
+def load_profile_file(path: Path) -> Profile:
     try:
-        return BUILTIN[name]
-    except KeyError:
-        raise ProfileError(f"unknown profile {name!r}; built-in profiles: {', '.join(sorted(BUILTIN))}") from None
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML ({exc})") from None
+    try:
+        return profile_from_dict(data, str(path))
+    except ProfileError as exc:
+        msg = str(exc)
+        raise ProfileError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
+
+
+@lru_cache(maxsize=None)
+def _library() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
+
+
+_LOADING: set[str] = set()
+
+
+@lru_cache(maxsize=None)
+def _load_builtin(name: str) -> Profile:
+    if name in _LOADING:
+        raise ProfileError(f"profile {name!r}: 'base' chain loops back to itself")
+    _LOADING.add(name)
+    try:
+        profile = load_profile_file(_library()[name])
+    finally:
+        _LOADING.discard(name)
+    if profile.name != name:
+        raise ProfileError(f"{_library()[name]}: name {profile.name!r} does not match the file name")
+    return profile
+
+
+def get_profile(name_or_path: str) -> Profile:
+    """A built-in profile by name, or a profile YAML file by path."""
+    if name_or_path in _library():
+        return _load_builtin(name_or_path)
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise ProfileError(f"profile file {path} does not exist")
+        return load_profile_file(path)
+    raise ProfileError(f"unknown profile {name_or_path!r}; built-in profiles: {', '.join(_library())}")
+
+
+def builtin_profiles() -> list[Profile]:
+    """Reference first, then conformant vendor-like profiles, then defects (by name)."""
+    profiles = [get_profile(n) for n in _library()]
+    return sorted(profiles, key=lambda p: (p.name != REFERENCE_NAME, p.is_defect, p.name))
+
+
+REFERENCE_NAME = "reference"

@@ -22,6 +22,9 @@ import numpy as np
 from protocols.timecode import FLAG_CLOCK_UNSET, Timecode, TimecodeRenderer
 
 
+X264_THREADS = 1  # one thread per encoder; the encode farm runs cameras in parallel
+
+
 @dataclass(frozen=True)
 class VideoFormat:
     width: int = 640
@@ -34,6 +37,21 @@ class VideoFormat:
             raise ValueError(f"video size {self.width}x{self.height} must be even and at least 296x96")
         if not 1 <= self.fps <= 120:
             raise ValueError(f"fps {self.fps} out of range 1..120")
+
+
+@dataclass(frozen=True)
+class PendingGop:
+    """A GOP the sensor captured but nobody has encoded yet (deferred ring encoding)."""
+
+    start_utc_ms: int
+    end_utc_ms: int
+    times: tuple[int, ...]
+    clock_unset: bool
+    complexity: float
+
+    @property
+    def size(self) -> int:  # unknown until encoded; byte-bounded rings never hold these
+        return 0
 
 
 @dataclass(frozen=True)
@@ -94,11 +112,20 @@ class Sensor:
         self._frame = self._background.copy()
         self.renderer = TimecodeRenderer(w, h)
         self._marker = max(8, h // 10)
+        # Busy-scene texture (foliage, rain, sensor noise at night): a pool of noise tiles
+        # cycled frame by frame over the lower half; its amplitude follows the complexity.
+        rng = np.random.default_rng(seed)
+        self._band = slice(h * 5 // 8, h * 7 // 8)
+        self._noise = rng.integers(-48, 48, size=(8, self._band.stop - self._band.start, w), dtype=np.int16)
 
-    def frame(self, utc_ms: int, clock_unset: bool, index: int) -> np.ndarray:
+    def frame(self, utc_ms: int, clock_unset: bool, index: int, complexity: float = 0.0) -> np.ndarray:
         buf = self._frame
         np.copyto(buf, self._background)
         h, w = self.fmt.height, self.fmt.width
+        if complexity > 0:
+            lower = buf[self._band]
+            tile = self._noise[index % len(self._noise)]
+            np.copyto(lower, np.clip(lower.astype(np.int16) + (tile * min(complexity, 1.0)).astype(np.int16), 16, 235).astype(np.uint8))
         m = self._marker
         x = (index * 7) % (w - m)
         y = h // 2 + int((h // 4) * np.sin(index / 20.0)) - m // 2
@@ -125,7 +152,7 @@ class EncoderSession:
                 "preset": "ultrafast",
                 "tune": "zerolatency",
                 "crf": str(fmt.crf),
-                "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:threads=1",
+                "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:threads={X264_THREADS}",
             },
         )
         stream.width = fmt.width
@@ -139,14 +166,14 @@ class EncoderSession:
         self.closed = False
         self.frames_encoded = 0
 
-    def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False) -> list[Fragment]:
+    def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False, complexity: float = 0.0) -> list[Fragment]:
         """Encode one GOP (frame capture times on the device clock); return the fragments
         that became complete (the previous GOP's, because the muxer closes a fragment when
         the next keyframe arrives)."""
         if not frame_times_utc_ms:
             return []
         for i, t_ms in enumerate(frame_times_utc_ms):
-            planes = self.sensor.frame(t_ms, clock_unset, self._index)
+            planes = self.sensor.frame(t_ms, clock_unset, self._index, complexity)
             frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
             frame.pts = self._index
             frame.time_base = self._time_base
@@ -188,15 +215,16 @@ class EncoderSession:
 
 
 class GopRing:
-    """Keeps the newest fragments that cover at least ``seconds`` (and, when set, at most
-    ``max_bytes``: a buffer sized in bytes falls short at high bitrate)."""
+    """Keeps the newest GOPs that cover at least ``seconds`` (and, when set, at most
+    ``max_bytes``: a buffer sized in bytes falls short at high bitrate). Items are encoded
+    Fragments, or PendingGops when encoding is deferred (time-bounded rings only)."""
 
     def __init__(self, seconds: float, max_bytes: int | None = None) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
-        self._items: deque[Fragment] = deque()
+        self._items: deque = deque()
 
-    def push(self, fragment: Fragment, live_edge_utc_ms: int) -> None:
+    def push(self, fragment: Fragment | PendingGop, live_edge_utc_ms: int) -> None:
         self._items.append(fragment)
         keep_from = live_edge_utc_ms - int(round(self.seconds * 1000))
         while len(self._items) > 1 and self._items[1].start_utc_ms <= keep_from:
@@ -207,7 +235,7 @@ class GopRing:
             while self._items and sum(f.size for f in self._items) > self.max_bytes:
                 self._items.popleft()
 
-    def drain(self) -> list[Fragment]:
+    def drain(self) -> list:
         items = list(self._items)
         self._items.clear()
         return items
@@ -245,6 +273,10 @@ class ClipWriter:
         self._fh.flush()
 
     def close(self) -> None:
+        self._fh.close()
+
+    def abandon(self) -> None:
+        """Power cut: the OS file handle goes away; bytes already written stay on disk."""
         self._fh.close()
 
 

@@ -1,5 +1,5 @@
-"""Conducted electrical weapon (CEW) emulator: idle presence adverts, and a burst of
-Signal adverts when armed / triggered / arcing."""
+"""Signal sources: the CEW (armed / trigger / arc) and the holster sensor (draw / return).
+Idle presence adverts; on an event, a burst of Signal adverts at the burst interval."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ from dataclasses import dataclass, field
 
 from bumble.device import Device
 
-from emulators.profiles import CewProfile
+from emulators.profiles import SourceProfile
 from emulators.signal_radio import SignalAdvertiser
-from protocols.signal import Event, SignalFrame
+from protocols.signal import Event, SignalFrame, SourceClass
+
+PRESENCE = {SourceClass.CEW: Event.CEW_PRESENCE, SourceClass.HOLSTER: None, SourceClass.VEHICLE: None}
 
 
 @dataclass
-class CewEmulator:
+class SignalSourceEmulator:
     serial: str
     device: Device
-    profile: CewProfile
+    profile: SourceProfile
+    source_class: SourceClass = SourceClass.CEW
     events: list[tuple[float, Event, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -30,17 +33,21 @@ class CewEmulator:
         await self._idle()
 
     async def _idle(self) -> None:
-        await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CEW_PRESENCE), self.profile.idle_interval_ms)
+        presence = PRESENCE.get(self.source_class)
+        if presence is None:
+            await self.adv.stop()  # holster and vehicle units stay quiet between events
+        else:
+            await self.adv.advertise(SignalFrame.for_event(self.serial, presence), self.profile.idle_interval_ms)
 
     async def emit(self, event: Event) -> float:
         """Put the event on the air now; returns the loop time of the stimulus."""
+        if event.source_class is not self.source_class:
+            raise ValueError(f"{self.serial} is a {self.source_class.name} source and cannot send {event.name}")
         loop = asyncio.get_running_loop()
         self._event_id = (self._event_id + 1) & 0xFFFF
         t = loop.time()
         self.events.append((t, event, self._event_id))
-        await self.adv.advertise(
-            SignalFrame.for_event(self.serial, event, event_id=self._event_id), self.profile.burst_interval_ms
-        )
+        await self.adv.advertise(SignalFrame.for_event(self.serial, event, event_id=self._event_id), self.profile.burst_interval_ms)
         if self._burst_task:
             self._burst_task.cancel()
         self._burst_task = loop.create_task(self._end_burst())

@@ -1,0 +1,83 @@
+"""Background clip writing: one worker thread per camera encodes GOPs and appends them to
+the clip file in order, while the simulation goes on in virtual time.
+
+Nothing in the simulation depends on when a GOP's bytes reach the disk, so encoding can
+overlap the radio simulation on the other core. The loop waits for a camera's queue only
+when its clip closes (no virtual time passes then), so the timeline is exactly the one a
+synchronous encoder would give."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from emulators.video import ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
+
+
+class ClipPipeline:
+    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, session: EncoderSession | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"clip-{name}")
+        self._session = session or EncoderSession(fmt, sensor)
+        self._path = path
+        self._writer: ClipWriter | None = None
+        self._last: Future | None = None
+        self.frames_encoded = 0
+        self.error: BaseException | None = None
+
+    # -- called from the event loop ---------------------------------------------------------
+    def write_fragments(self, fragments: list[Fragment]) -> None:
+        self._submit(self._append, fragments)
+
+    def encode(self, gop: PendingGop) -> None:
+        self._submit(self._encode_and_append, gop)
+
+    def finish(self) -> tuple[int | None, int]:
+        """Flush the encoder, close the file; blocks until the queue is done."""
+        self._submit(self._close, True)
+        return self._drain()
+
+    def abandon(self) -> tuple[int | None, int]:
+        """Power cut: GOPs already captured are written, the GOP in progress never is,
+        and the file is left as it is (no final flush)."""
+        self._submit(self._close, False)
+        return self._drain()
+
+    # -- worker side --------------------------------------------------------------------------
+    def _submit(self, fn, arg) -> None:
+        self._last = self._pool.submit(self._guard, fn, arg)
+
+    def _guard(self, fn, arg) -> None:
+        if self.error is not None:
+            return
+        try:
+            fn(arg)
+        except BaseException as exc:  # reported when the clip closes
+            self.error = exc
+
+    def _append(self, fragments: list[Fragment]) -> None:
+        if not fragments:
+            return
+        if self._writer is None:
+            self._writer = ClipWriter(self._path, self._session.init_segment)
+        self._writer.write(fragments)
+
+    def _encode_and_append(self, gop: PendingGop) -> None:
+        fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity)
+        self.frames_encoded += len(gop.times)
+        self._append(fragments)
+
+    def _close(self, graceful: bool) -> None:
+        if graceful:
+            self._append(self._session.close())
+        if self._writer is not None:
+            self._writer.close()
+
+    def _drain(self) -> tuple[int | None, int]:
+        if self._last is not None:
+            self._last.result()
+        self._pool.shutdown(wait=True)
+        if self.error is not None:
+            raise RuntimeError(f"writing {self._path.name} failed: {self.error}") from self.error
+        if self._writer is None:
+            return None, 0
+        return self._writer.first_utc_ms, self._writer.fragments
