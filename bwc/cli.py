@@ -60,7 +60,10 @@ def _prepare_out(out: str | None, profile: str, force: bool) -> Path:
         import shutil
 
         shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot create the directory ({exc.strerror})") from None
     return path
 
 

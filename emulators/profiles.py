@@ -47,77 +47,77 @@ class FalseCancelSpec:
 
 @dataclass(frozen=True)
 class BwcProfile:
-    vendor: str = "bwc-harness"
-    model: str = "EMU-BWC-1"
-    firmware: str = "1.0.0"
-    pre_event_s: float = 30.0  # 0..120
+    vendor: str = "bwc-harness"  # shown on the report cover
+    model: str = "EMU-BWC-1"  # shown on the report cover and in evidence metadata
+    firmware: str = "1.0.0"  # shown on the report cover and in evidence metadata
+    pre_event_s: float = 30.0  # pre-event buffer, 0..120
     buffer_bytes: int | None = None  # None: sized in seconds; a number: byte budget
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
     activation_delay_s: float = 0.1  # Signal advert heard -> recording starts
     rx_gain_db: float = 0.0  # receiver sensitivity vs the reference (negative: deafer, shorter range)
-    boot_s: float = 2.0
-    wake_s: float = 1.0
-    signal_enabled: bool = True
-    activates_on: tuple[str, ...] = SIGNAL_ACTIVATING
+    boot_s: float = 2.0  # power-on or undock -> READY
+    wake_s: float = 1.0  # wake from sleep -> READY
+    signal_enabled: bool = True  # Signal activation configured on
+    activates_on: tuple[str, ...] = SIGNAL_ACTIVATING  # Signal events that start a recording
     activates_in_sleep: bool = False  # defect
     stops_on_signal: bool = False  # defect: a Signal advert during a recording stops it
     cooldown_s: float = 30.0  # per sender; 0 = no de-duplication (defect)
     allow_list: tuple[str, ...] | None = None  # None: every sender
     false_cancel: FalseCancelSpec = field(default_factory=FalseCancelSpec)
-    presence_interval_ms: float = 1000.0
-    status_interval_ms: float = 100.0
-    status_burst_s: float = 5.0
-    scan_interval_ms: float = 60.0
-    scan_window_ms: float = 60.0
-    notify_dvr: bool = True
+    presence_interval_ms: float = 1000.0  # idle presence advert interval
+    status_interval_ms: float = 100.0  # "recording started" advert interval after activation
+    status_burst_s: float = 5.0  # how long the recording-started adverts last
+    scan_interval_ms: float = 60.0  # BLE scan interval
+    scan_window_ms: float = 60.0  # BLE scan window
+    notify_dvr: bool = True  # announce recordings to the paired DVR over the in-car network
     group_stop_allowed: bool = False  # defect: a member BWC's stop stops the whole group
     write_at_stop: bool = False  # defect: clip held in memory until stop
-    clock: ClockSpec = field(default_factory=ClockSpec)
-    video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))
+    clock: ClockSpec = field(default_factory=ClockSpec)  # the camera's real-time clock
+    video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # recording format
 
 
 @dataclass(frozen=True)
 class SourceProfile:
     """A Signal source: CEW or holster sensor."""
 
-    vendor: str = "bwc-harness"
-    model: str = "EMU-CEW-1"
-    firmware: str = "1.0.0"
-    idle_interval_ms: float = 1000.0
-    burst_interval_ms: float = 50.0
-    burst_s: float = 30.0
+    vendor: str = "bwc-harness"  # shown on the report cover
+    model: str = "EMU-CEW-1"  # shown on the report cover
+    firmware: str = "1.0.0"  # shown on the report cover
+    idle_interval_ms: float = 1000.0  # presence advert interval between events (CEW only)
+    burst_interval_ms: float = 50.0  # advert interval during an event burst (20/s)
+    burst_s: float = 30.0  # how long an event's burst lasts
 
 
 @dataclass(frozen=True)
 class DvrProfile:
-    vendor: str = "bwc-harness"
-    model: str = "EMU-DVR-1"
-    firmware: str = "1.0.0"
-    pre_event_s: float = 30.0
-    rear_pre_event_s: float = 30.0
-    follows_paired_bwc: bool = True
+    vendor: str = "bwc-harness"  # shown on the report cover
+    model: str = "EMU-DVR-1"  # shown on the report cover and in evidence metadata
+    firmware: str = "1.0.0"  # shown on the report cover and in evidence metadata
+    pre_event_s: float = 30.0  # front camera pre-event buffer
+    rear_pre_event_s: float = 30.0  # back-seat camera pre-event buffer
+    follows_paired_bwc: bool = True  # starts when its paired body camera starts
     accepts_any_vehicle: bool = False  # defect: follows other vehicles' cameras and Signal
     debounce_ms: float = 200.0  # low->high and high->low
     delayed_off_ms: float = 2000.0  # inputs ride through dips shorter than this
     group_mode: bool = False  # WatchGuard-like group recording
     group_max_bwc: int = 8
     advertises_vehicle_events: bool = True  # Signal Vehicle: BLE burst on vehicle events
-    front_video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))
-    rear_video: VideoFormat = field(default_factory=lambda: VideoFormat(854, 480, 10))
-    signal: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-SIGNAL-VEHICLE"))
-    clock: ClockSpec = field(default_factory=ClockSpec)
+    front_video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # dash camera format
+    rear_video: VideoFormat = field(default_factory=lambda: VideoFormat(854, 480, 10))  # back-seat camera format
+    signal: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-SIGNAL-VEHICLE"))  # its Signal Vehicle unit
+    clock: ClockSpec = field(default_factory=ClockSpec)  # the DVR's real-time clock
 
 
 @dataclass(frozen=True)
 class Profile:
-    name: str
-    description: str = ""
+    name: str  # profile name (must match the file name for built-ins)
+    description: str = ""  # one line shown by `bwc profiles`
     approximation: bool = False  # vendor-like profiles built from public facts
     violates: tuple[str, ...] = ()  # requirement ids a defect profile must fail
-    bwc: BwcProfile = field(default_factory=BwcProfile)
-    cew: SourceProfile = field(default_factory=SourceProfile)
-    holster: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-HOLSTER-1", burst_s=10.0))
-    dvr: DvrProfile = field(default_factory=DvrProfile)
+    bwc: BwcProfile = field(default_factory=BwcProfile)  # every body camera of the scene
+    cew: SourceProfile = field(default_factory=SourceProfile)  # every CEW
+    holster: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-HOLSTER-1", burst_s=10.0))  # holster sensors
+    dvr: DvrProfile = field(default_factory=DvrProfile)  # every cruiser DVR
 
     @property
     def is_defect(self) -> bool:

@@ -199,6 +199,9 @@ def scene_from_dict(doc: dict, source: str = "<scene>") -> SceneSpec:
                 raise SceneError(f"{where}.group: no officer named {member!r}")
         vehicles.append(VehicleSpec(str(v["id"]), _point(v.get("position", [0, 0]), f"{where}.position"), str(v["dvr"]),
                                     v.get("officer"), tuple(v.get("group", [])), v.get("signal")))
+    paired = {v.officer: v.vehicle_id for v in vehicles if v.officer}
+    officers = [o if o.vehicle or o.name not in paired else OfficerSpec(o.name, o.path, o.bwc_serial, o.cew_serial, o.holster_serial, paired[o.name])
+                for o in officers]
     steps = []
     for i, s in enumerate(doc.get("timeline") or []):
         where = f"{source}: timeline[{i}]"

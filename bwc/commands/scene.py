@@ -1,0 +1,150 @@
+"""``bwc scene FILE``: play a scene file on the emulators and show what happened, as a
+timeline in the terminal and a map + timeline page (scene.html) in the output directory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import looptime
+
+from bwc.cli import EXIT_OK, UsageError
+from emulators.air import radio
+from emulators.profiles import ProfileError, get_profile
+from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene
+from emulators.video import VideoFormat
+from instruments.ble_observer import BleObserver
+from instruments.pcap import AirCapture
+
+SMALL = VideoFormat(320, 180, 5)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("scene", help="play a scene file on the emulators; print its timeline and write a map")
+    p.add_argument("file", help="scene YAML (see docs/scenes.md)")
+    p.add_argument("--profile", default="reference", help="emulator profile name or YAML file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output directory (default: runs/scene-<name>-<UTC time>)")
+    p.add_argument("--full-video", action="store_true", help="record at the profile's video format (default: 320x180, 5 fps, faster)")
+    p.set_defaults(func=cmd_scene)
+
+
+def cmd_scene(args: argparse.Namespace) -> int:
+    try:
+        spec = load_scene(Path(args.file))
+    except SceneError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        profile = get_profile(args.profile)
+    except ProfileError as exc:
+        raise UsageError(f"--profile: {exc}") from None
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.out) if args.out else Path("runs") / f"scene-{spec.name}-{stamp}"
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"--out {out}: directory is not empty")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    print(f"bwc scene: {spec.name} ({spec.description or 'no description'}), profile {profile.name}, {spec.end_s:g} s simulated")
+    wall = time.perf_counter()
+    events, positions = _play(spec, profile, out, args.seed, None if args.full_video else SMALL)
+    for t, who, what in events:
+        print(f"  {t:7.2f} s  {who:<14} {what}")
+    page = out / "scene.html"
+    page.write_text(_page(spec, events, positions))
+    (out / "timeline.json").write_text(json.dumps([{"t_s": t, "device": w, "event": e} for t, w, e in events], indent=1) + "\n")
+    print(f"  {len(events)} events in {time.perf_counter() - wall:.1f} s wall; map and timeline: {page}")
+    return EXIT_OK
+
+
+def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[tuple[float, str, str]], dict]:
+    loop = looptime.new_event_loop(start=0.0)
+
+    async def main():
+        vs = VirtualScene(spec, profile, out, seed, video_override=video)
+        capture = AirCapture(out / "air.pcap", epoch_utc_ms=spec.epoch_utc_ms, model=vs.model)
+        vs.air.add_observer(capture)
+        observer = BleObserver(radio(vs.air, "OBSERVER", (0.0, 0.0), kind="observer", rx_gain_db=25.0))
+        try:
+            await vs.build()
+            await observer.start()
+            await vs.play()
+            await asyncio.sleep(2.0)
+        finally:
+            await vs.shutdown()
+            capture.close()
+        return vs, observer
+
+    try:
+        vs, observer = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    events: list[tuple[float, str, str]] = []
+    for r in vs.results:
+        target = r.step.target or "scene"
+        args = " ".join(f"{k}={v}" for k, v in r.step.args.items())
+        events.append((r.loop_t, target, f"{r.step.action} {args}".strip() + ("" if r.outcome == "done" else f" ({r.outcome})")))
+    for name, bwc in vs.bwcs.items():
+        for t, state in bwc.core.state_log:
+            events.append((t, f"BWC-{name}", state))
+        for c in bwc.core.clips:
+            events.append((c.trigger.loop_t, f"BWC-{name}", f"clip {c.path.name}: {c.trigger.reason}" + (f" from {c.trigger.sender_serial}" if c.trigger.sender_serial else "")))
+    for vid, dvr in vs.dvrs.items():
+        for cam in dvr.cameras:
+            for c in cam.clips:
+                events.append((c.trigger.loop_t, f"DVR-{vid}", f"{cam.identity.role} clip {c.path.name}: {c.trigger.reason}"))
+    n_steps = len(vs.results)
+    keyed = {(round(t, 3), i >= n_steps, w, e) for i, (t, w, e) in enumerate(events)}  # stimuli first at equal times
+    events = [(t, w, e) for t, _, w, e in sorted(keyed)]
+    paths = {f"BWC-{o.name}" if o.bwc_serial else o.name: [o.path(t) for t in _times(spec)] for o in spec.officers}
+    paths.update({f"DVR-{v.vehicle_id}": [v.position] for v in spec.vehicles})
+    recorded = {w for _, w, e in events if e.startswith("clip") or " clip " in e}
+    return events, {"paths": paths, "recorded": sorted(recorded)}
+
+
+def _times(spec: SceneSpec) -> list[float]:
+    n = 40
+    return [spec.end_s * i / n for i in range(n + 1)]
+
+
+def _page(spec: SceneSpec, events, positions) -> str:
+    pts = [p for path in positions["paths"].values() for p in path]
+    xs, ys = [p[0] for p in pts] + [-35, 35], [p[1] for p in pts] + [-35, 35]
+    x0, x1, y0, y1 = min(xs) - 15, max(xs) + 15, min(ys) - 15, max(ys) + 15
+    size = 520
+    k = size / max(x1 - x0, y1 - y0)
+
+    def sx(x):
+        return (x - x0) * k
+
+    def sy(y):
+        return size - (y - y0) * k
+
+    svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}"><rect width="{size}" height="{size}" fill="#f6f8fa"/>']
+    for o in spec.officers:
+        if o.cew_serial or o.holster_serial:
+            cx, cy = o.path(0.0)
+            svg.append(f'<circle cx="{sx(cx):.1f}" cy="{sy(cy):.1f}" r="{30 * k:.1f}" fill="#0969da" fill-opacity="0.07" stroke="#0969da" stroke-dasharray="5 4"/>')
+    for name, path in positions["paths"].items():
+        color = "#1a7f37" if name in positions["recorded"] else "#6e7781"
+        if len(path) > 1 and len(set(path)) > 1:
+            d = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(path))
+            svg.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="1.5" stroke-dasharray="3 3"/>')
+        x, y = path[-1]
+        shape = f'<rect x="{sx(x) - 7:.1f}" y="{sy(y) - 5:.1f}" width="14" height="10" fill="{color}"/>' if name.startswith("DVR") else f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="6" fill="{color}"/>'
+        svg.append(shape + f'<text x="{sx(x) + 9:.1f}" y="{sy(y) + 4:.1f}" font-size="12">{html.escape(name)}</text>')
+    svg.append("</svg>")
+    rows = "".join(f"<tr><td>{t:.2f}</td><td>{html.escape(w)}</td><td>{html.escape(e)}</td></tr>" for t, w, e in events)
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>scene {html.escape(spec.name)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}td,th{border-bottom:1px solid #d0d7de;padding:.2rem .6rem;text-align:left}"
+            "table{border-collapse:collapse;font-size:.9rem}</style></head><body>"
+            f"<h1>Scene {html.escape(spec.name)}</h1><p>{html.escape(spec.description)}</p>"
+            "<p>Map at the end of the scene: dashed circles are 30 ft around Signal sources, dashed lines the paths walked; "
+            "green devices recorded.</p>" + "".join(svg) +
+            f"<h2>Timeline</h2><table><tr><th>t (s)</th><th>device</th><th>event</th></tr>{rows}</table></body></html>")
