@@ -160,3 +160,24 @@ SCENARIOS = {
     "high-bitrate": high_bitrate,
     "power-cut": power_cut,
 }
+
+
+# -- ACT-001 activation-rate sweep ------------------------------------------------------------
+SWEEP_IN_RANGE_FT = (5.0, 10.0, 15.0, 20.0, 25.0, 28.0, 30.0)
+SWEEP_BEYOND_FT = (32.0, 35.0, 40.0, 45.0)
+SWEEP_TRIALS = 10  # per distance; 70 pooled in-range trials can show >= 95 % at 95 % confidence
+
+
+def sweep_trial(trial: int) -> SceneSpec:
+    """One trial: a CEW at the origin, one camera at each sweep distance (spread around
+    the circle), the CEW armed at 3 s (cameras READY since 2 s), every camera stopped 1 s
+    later (the ACT-001 latency limit)."""
+    import math
+
+    officers = [OfficerSpec("CEW", still((0.0, 0.0)), None, cew_serial="X8SWP0001")]
+    distances = SWEEP_IN_RANGE_FT + SWEEP_BEYOND_FT
+    for i, d in enumerate(distances):
+        angle = math.radians(360.0 * i / len(distances) + 13.0 * trial)
+        officers.append(OfficerSpec(f"D{int(d):02d}", still((round(d * math.cos(angle), 3), round(d * math.sin(angle), 3))), f"X6SWP{int(d):03d}1"))
+    timeline = (Step(3.0, "cew", "CEW", {"event": "armed"}), Step(4.0, "stop_all"))
+    return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=4.0, description=f"activation sweep trial {trial}")

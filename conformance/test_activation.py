@@ -137,3 +137,38 @@ def test_act005_never_stop_and_deduplicate(scenarios, measure):
     within = clips(cam.evidence, reason="CEW_ARC", sender=p_serial)
     measure.check(who, "recordings started by the same sender within its cool-down", len(within), "recordings", 0, "==")
     measure.verdict()
+
+
+REQUIRED_RATE = 0.95  # within 30 ft
+CONFIDENCE = 0.95
+
+
+@pytest.mark.requirement("ACT-001")
+def test_act001_activation_rate_vs_distance(scenarios, measure):
+    """Repeated independent trials under seeded RF noise. Rule: the activation rate within
+    30 ft must be at least 95 % with 95 % confidence (one-sided Clopper-Pearson lower bound of
+    the pooled in-range rate >= 0.95). A rate confidently below (upper bound < 0.95) fails;
+    anything in between is inconclusive (more trials needed), never a pass."""
+    from conformance.statistics import lower_bound, upper_bound
+
+    points = scenarios.sweep()
+    range_ft = float(load_catalogue()["ACT-001"].extra["range_ft"])
+    k = n = 0
+    for p in points:
+        rate = p["activations"] / p["trials"] if p["trials"] else 0.0
+        note = f"{p['activations']}/{p['trials']} trials"
+        measure.info(f"{p['distance_ft']:g} ft", "activation rate" + ("" if p["distance_ft"] <= range_ft else " (beyond 30 ft, informative)"),
+                     round(rate, 3), "", note=note)
+        if p["distance_ft"] <= range_ft:
+            k += p["activations"]
+            n += p["trials"]
+    lb, ub = lower_bound(k, n, CONFIDENCE), upper_bound(k, n, CONFIDENCE)
+    who = f"sweep <= {range_ft:g} ft ({n} trials)"
+    measure.info(who, "pooled activation rate", round(k / n, 4) if n else None, "", note=f"{k}/{n}; 95 % interval {lb:.3f}..{ub:.3f}")
+    if ub < REQUIRED_RATE:
+        measure.check(who, "activation rate, 95 % upper bound", round(ub, 4), "", REQUIRED_RATE, ">=")
+    elif lb >= REQUIRED_RATE:
+        measure.check(who, "activation rate, 95 % lower bound", round(lb, 4), "", REQUIRED_RATE, ">=")
+    else:
+        measure.cannot_measure(who, "activation rate", f"inconclusive: {k}/{n} gives a 95 % interval {lb:.3f}..{ub:.3f} around the required {REQUIRED_RATE}; run more trials")
+    measure.verdict()
