@@ -33,8 +33,7 @@ class ProfileError(ValueError):
 class ClockSpec:
     offset_s: float = 0.0  # device clock minus true UTC at power-on
     drift_ppm: float = 0.0
-    unset: bool = False  # clock never set: frames carry the "unset" flag
-    flags_unset: bool = True  # defect when False: an unset clock is not flagged
+    unset: bool = False  # clock never set: frames carry the "unset" flag (and TIME-001 fails)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,40 @@
+"""Conformant profiles pass the RF-dependent checks over 20 seeds of RF noise: the Hartford
+geometry (cameras at 10, 25, 29 and 45 ft, three cruisers) judged by the real ACT-001 and
+CHN-001 test code. The event comes 31.5 s after the cameras are READY (enough for the DVRs'
+30 s buffers) and recordings stop 2.5 s later, so that each seed costs about a second."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.test_activation import test_act001_every_camera_in_range_activates as act001
+from conformance.test_chaining import test_chn001_dvr_follows_its_own_camera as chn001
+from emulators.profiles import builtin_profiles
+import dataclasses
+
+from emulators.scene import Step, hartford
+from emulators.video import VideoFormat
+from fixtures.virtual import VirtualTarget
+from reports.pytest_results import Recorder
+from reports.results import RunResults
+
+SEEDS = range(100, 120)
+SMALL = VideoFormat(320, 180, 5)  # the radio does not depend on the picture
+CONFORMANT = [p for p in builtin_profiles() if not p.violates]
+
+
+@pytest.mark.parametrize("profile", CONFORMANT, ids=[p.name for p in CONFORMANT])
+def test_conformant_profile_passes_20_seeds(profile, tmp_path):
+    failures = []
+    for seed in SEEDS:
+        spec = dataclasses.replace(hartford(), timeline=(Step(33.5, "cew", "A", {"event": "armed"}), Step(36.0, "stop_all")), end_s=36.5)
+        record = VirtualTarget(spec, profile, tmp_path / f"seed-{seed}", seed=seed, video_override=SMALL).run_incident()
+        for test, rid in ((act001, "ACT-001"), (chn001, "CHN-001")):
+            results = RunResults()
+            try:
+                test(incident=record, measure=Recorder(results, rid))
+            except pytest.fail.Exception as exc:
+                failures.append(f"seed {seed}: {exc}")
+        e = record.camera("E")
+        assert e.evidence == [] and e.status_advert_utc_ms is None, f"seed {seed}: E at 45 ft activated"
+    assert not failures, "\n".join(failures)
