@@ -23,7 +23,7 @@ from pathlib import Path
 from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
 from emulators.encode_farm import EncodeFarm
-from emulators.video import EncoderSession, GopRing, PendingGop, Sensor, VideoFormat
+from emulators.video import AudioSpec, EncoderSession, GopRing, PendingGop, Sensor, VideoFormat
 
 
 class CameraState(enum.Enum):
@@ -76,6 +76,8 @@ class CameraCore:
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
     write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
     complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
+    audio: AudioSpec | None = None  # None: no microphone
+    buffer_audio: bool = False  # sound kept in the pre-event buffer (Axon default: off)
     state: CameraState = CameraState.OFF
     clips: list[ClipRecord] = field(default_factory=list)
     state_log: list[tuple[float, str]] = field(default_factory=list)
@@ -182,7 +184,7 @@ class CameraCore:
             self._start_capture()
         buffered = self._ring.drain()
         session = None if self._deferred else self._session
-        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, session)
+        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, session, self.audio)
         if self._deferred:
             for gop in buffered:
                 self._queue(gop)
@@ -215,7 +217,7 @@ class CameraCore:
     def _start_capture(self) -> None:
         self._ring.clear()
         if not self._deferred:
-            self._session = EncoderSession(self.video, self._sensor)
+            self._session = EncoderSession(self.video, self._sensor, self.audio)
         self._task = asyncio.get_running_loop().create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
 
     def _stop_capture(self, graceful: bool = True) -> None:
@@ -237,7 +239,7 @@ class CameraCore:
             times = [self.clock.utc_ms(gop_start + i / fps) for i in range(fps)]
             edge = self.clock.utc_ms(gop_start + 1.0)
             gop_start += 1.0
-            gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity)
+            gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]))
             if self._active is not None:
                 self._queue(gop)
                 if self._stop_requested:
@@ -249,13 +251,24 @@ class CameraCore:
             session = self._session
             assert session is not None
             if self.farm is not None:
-                fragments = await self.farm.encode(session, times, self.clock.unset, self.complexity)
+                fragments = await self.farm.encode(session, times, self.clock.unset, self.complexity, edge, gop.audible_from_ms)
             else:
-                fragments = session.encode_gop(times, self.clock.unset, self.complexity)
+                fragments = session.encode_gop(times, self.clock.unset, self.complexity, edge, gop.audible_from_ms)
             self.frames_encoded += len(times)
             if session is self._session and self._active is None:
                 for f in fragments:
                     self._ring.push(f, edge)
+
+    def _audible_from(self, gop_start_ms: int) -> int | None:
+        """Sound policy for a GOP: always while recording (from the activation instant for the
+        GOP in progress at activation); in the buffer only when buffer_audio is on."""
+        if self.audio is None:
+            return None
+        if self.buffer_audio:
+            return gop_start_ms
+        if self._active is not None:
+            return max(gop_start_ms, self._active.trigger.utc_ms)
+        return None
 
     # -- clips ----------------------------------------------------------------------------------
     def _queue(self, item: PendingGop | list) -> None:
@@ -291,7 +304,7 @@ class CameraCore:
             self.clips.append(clip)
         self._active = None
         self._stop_requested = False
-        self._session = None if self._deferred else EncoderSession(self.video, self._sensor)
+        self._session = None if self._deferred else EncoderSession(self.video, self._sensor, self.audio)
         self._ring.clear()
         if self.state is CameraState.RECORDING:
             self._set_state(CameraState.READY)
@@ -316,6 +329,7 @@ class CameraCore:
             "pre_event_configured_s": self.pre_event_s,
             "clock_state": "unset" if self.clock.unset else "set",
             "video": {"width": self.video.width, "height": self.video.height, "fps": self.video.fps, "codec": "h264"},
+            "audio": {"codec": "aac", "sample_rate": 48000, "channels": 1, "in_pre_event_buffer": self.buffer_audio} if self.audio else None,
             "fragments": clip.fragments,
             **clip.marks,
         }

@@ -11,13 +11,14 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from emulators.video import ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
+from emulators.video import AudioSpec, ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
 
 
 class ClipPipeline:
-    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, session: EncoderSession | None = None) -> None:
+    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, session: EncoderSession | None = None,
+                 audio: AudioSpec | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"clip-{name}")
-        self._session = session or EncoderSession(fmt, sensor)
+        self._session = session or EncoderSession(fmt, sensor, audio)
         self._path = path
         self._writer: ClipWriter | None = None
         self._last: Future | None = None
@@ -62,7 +63,7 @@ class ClipPipeline:
         self._writer.write(fragments)
 
     def _encode_and_append(self, gop: PendingGop) -> None:
-        fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity)
+        fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity, gop.end_utc_ms, gop.audible_from_ms)
         self.frames_encoded += len(gop.times)
         self._append(fragments)
 

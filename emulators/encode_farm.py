@@ -21,6 +21,8 @@ class _Job:
     times: list[int]
     clock_unset: bool
     complexity: float
+    end_ms: int | None
+    audible_from_ms: int | None
     future: asyncio.Future
 
 
@@ -33,10 +35,11 @@ class EncodeFarm:
         self.batches = 0
         self.gops = 0
 
-    def encode(self, session: EncoderSession, times: list[int], clock_unset: bool, complexity: float = 0.0) -> asyncio.Future:
+    def encode(self, session: EncoderSession, times: list[int], clock_unset: bool, complexity: float = 0.0,
+               end_ms: int | None = None, audible_from_ms: int | None = None) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future = loop.create_future()
-        self._queue.append(_Job(session, times, clock_unset, complexity, fut))
+        self._queue.append(_Job(session, times, clock_unset, complexity, end_ms, audible_from_ms, fut))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._run_batch)
@@ -61,7 +64,7 @@ class EncodeFarm:
     @staticmethod
     def _run(job: _Job) -> list[Fragment] | BaseException:
         try:
-            return job.session.encode_gop(job.times, job.clock_unset, job.complexity)
+            return job.session.encode_gop(job.times, job.clock_unset, job.complexity, job.end_ms, job.audible_from_ms)
         except Exception as exc:  # handed to the awaiting camera
             return exc
 

@@ -52,6 +52,10 @@ class BwcProfile:
     pre_event_s: float = 30.0  # pre-event buffer, 0..120
     buffer_bytes: int | None = None  # None: sized in seconds; a number: byte budget
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
+    audio: bool = True  # the camera records sound
+    buffer_audio: bool = False  # configured: sound kept in the pre-event buffer (Axon default: off)
+    buffer_audio_ignored: bool = False  # defect: the buffer does the opposite of buffer_audio
+    av_offset_ms: float = 0.0  # sound recorded this much after the picture (A/V sync error)
     activation_delay_s: float = 0.1  # Signal advert heard -> recording starts
     rx_gain_db: float = 0.0  # receiver sensitivity vs the reference (negative: deafer, shorter range)
     boot_s: float = 2.0  # power-on or undock -> READY

@@ -21,7 +21,7 @@ from emulators.dvr import INPUT_EVENTS, DvrEmulator
 from emulators.encode_farm import EncodeFarm
 from emulators.profiles import ClockSpec, Profile
 from emulators.signal_source import SignalSourceEmulator
-from emulators.video import VideoFormat
+from emulators.video import AudioSpec, VideoFormat
 from protocols.signal import Event, SourceClass
 
 ACTIONS = {
@@ -321,7 +321,9 @@ class VirtualScene:
                 clock = _device_clock(self.clock, p.bwc.clock)
                 video = self.video_override or p.bwc.video
                 core = self._camera(o.bwc_serial, "bwc", video, p.bwc.pre_event_s, clock, buffer_bytes=p.bwc.buffer_bytes,
-                                    buffer_in_sleep=p.bwc.buffer_in_sleep, write_at_stop=p.bwc.write_at_stop)
+                                    buffer_in_sleep=p.bwc.buffer_in_sleep, write_at_stop=p.bwc.write_at_stop,
+                                    audio=AudioSpec(p.bwc.av_offset_ms) if p.bwc.audio else None,
+                                    buffer_audio=p.bwc.buffer_audio != p.bwc.buffer_audio_ignored)
                 device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=p.bwc.rx_gain_db)
                 self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, p.bwc, core, vehicle_id=o.vehicle)
             if o.cew_serial:

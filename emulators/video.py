@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from protocols import audio_marks
 from protocols.timecode import FLAG_CLOCK_UNSET, Timecode, TimecodeRenderer
 
 
@@ -48,6 +49,7 @@ class PendingGop:
     times: tuple[int, ...]
     clock_unset: bool
     complexity: float
+    audible_from_ms: int | None = None  # sound recorded from this device time (None: silent)
 
     @property
     def size(self) -> int:  # unknown until encoded; byte-bounded rings never hold these
@@ -134,10 +136,64 @@ class Sensor:
         return buf
 
 
-class EncoderSession:
-    """A continuous H.264 encode into fragmented MP4, one fragment per GOP."""
+@dataclass(frozen=True)
+class AudioSpec:
+    """The camera's microphone: it hears the audio time marks of protocols/audio_marks.py
+    (a quiet tone and a beep at every whole second of the device clock), encoded as AAC."""
 
-    def __init__(self, fmt: VideoFormat, sensor: Sensor) -> None:
+    offset_ms: float = 0.0  # sound recorded this much later than the picture (A/V sync error)
+
+
+class AudioTrack:
+    """AAC, 48 kHz mono, continuous across GOPs; silent where the policy says so."""
+
+    def __init__(self, container, spec: AudioSpec) -> None:
+        self.spec = spec
+        self.rate = audio_marks.SAMPLE_RATE
+        stream = container.add_stream("aac", rate=self.rate)
+        stream.layout = "mono"
+        self.stream = stream
+        self._fifo = np.zeros(0, dtype=np.float32)
+        self._next_ms: float | None = None  # device time of the next sample to synthesize
+        self._pts = 0
+        self.frame_size = 1024
+
+    def capture(self, start_ms: float, end_ms: float, audible_from_ms: float | None) -> list:
+        """Samples for device time up to end_ms; silence before audible_from_ms (None: all
+        silent). Returns the AAC packets that became ready."""
+        if self._next_ms is None:
+            self._next_ms = float(start_ms)
+        n = int(round((end_ms - self._next_ms) * self.rate / 1000.0))
+        if n <= 0:
+            return []
+        heard_at = self._next_ms - self.spec.offset_ms  # what the microphone carries for this sample slot
+        pcm = audio_marks.synthesize(heard_at, n, self.rate)
+        times = audio_marks.sample_times_ms(self._next_ms, n, self.rate)
+        if audible_from_ms is None:
+            pcm[:] = 0.0
+        else:
+            pcm[times < audible_from_ms] = 0.0
+        self._next_ms += n * 1000.0 / self.rate
+        self._fifo = np.concatenate((self._fifo, pcm))
+        packets = []
+        while self._fifo.size >= self.frame_size:
+            chunk, self._fifo = self._fifo[: self.frame_size], self._fifo[self.frame_size :]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            frame.sample_rate = self.rate
+            frame.pts = self._pts
+            frame.time_base = Fraction(1, self.rate)
+            self._pts += self.frame_size
+            packets += self.stream.encode(frame)
+        return packets
+
+    def flush(self) -> list:
+        return list(self.stream.encode(None))
+
+
+class EncoderSession:
+    """A continuous H.264 (+ AAC) encode into fragmented MP4, one fragment per GOP."""
+
+    def __init__(self, fmt: VideoFormat, sensor: Sensor, audio: AudioSpec | None = None) -> None:
         self.fmt = fmt
         self.sensor = sensor
         self._sink = _Sink()
@@ -159,6 +215,7 @@ class EncoderSession:
         stream.height = fmt.height
         stream.pix_fmt = "yuv420p"
         self._stream = stream
+        self._audio = AudioTrack(self._container, audio) if audio is not None else None
         self._time_base = Fraction(1, fps)
         self._index = 0
         self._pending: deque[tuple[int, int]] = deque()  # GOP ranges encoded but not yet flushed
@@ -166,10 +223,11 @@ class EncoderSession:
         self.closed = False
         self.frames_encoded = 0
 
-    def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False, complexity: float = 0.0) -> list[Fragment]:
-        """Encode one GOP (frame capture times on the device clock); return the fragments
-        that became complete (the previous GOP's, because the muxer closes a fragment when
-        the next keyframe arrives)."""
+    def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False, complexity: float = 0.0,
+                   end_utc_ms: int | None = None, audible_from_ms: int | None = None) -> list[Fragment]:
+        """Encode one GOP (frame capture times on the device clock) and its sound (silent
+        before audible_from_ms; None: silent); return the fragments that became complete
+        (the previous GOP's: the muxer closes a fragment when the next keyframe arrives)."""
         if not frame_times_utc_ms:
             return []
         for i, t_ms in enumerate(frame_times_utc_ms):
@@ -184,6 +242,10 @@ class EncoderSession:
             self._index += 1
         self.frames_encoded += len(frame_times_utc_ms)
         step = round(1000 / self.fmt.fps)
+        if self._audio is not None:
+            end = end_utc_ms if end_utc_ms is not None else frame_times_utc_ms[-1] + step
+            for packet in self._audio.capture(frame_times_utc_ms[0], end, audible_from_ms):
+                self._container.mux(packet)
         self._pending.append((frame_times_utc_ms[0], frame_times_utc_ms[-1] + step))
         return self._collect()
 
@@ -192,6 +254,9 @@ class EncoderSession:
             return []
         for packet in self._stream.encode(None):
             self._container.mux(packet)
+        if self._audio is not None:
+            for packet in self._audio.flush():
+                self._container.mux(packet)
         self._container.close()
         self.closed = True
         return self._collect()
@@ -205,7 +270,10 @@ class EncoderSession:
             elif kind == b"moof":
                 moof = box
             elif kind == b"mdat" and moof is not None:
-                start, end = self._pending.popleft()
+                if self._pending:
+                    start, end = self._pending.popleft()
+                else:  # trailing sound after the last picture (written at close)
+                    start = end = out[-1].end_utc_ms if out else 0
                 out.append(Fragment(start, end, moof + box))
                 moof = None
             # mfra/other trailing boxes are not part of any GOP
