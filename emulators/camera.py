@@ -23,6 +23,7 @@ from pathlib import Path
 from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
 from emulators.encode_farm import EncodeFarm
+from emulators.evidence_seal import device_key, seal_folder
 from emulators.video import AudioSpec, EncoderSession, GopRing, PendingGop, Sensor, VideoFormat
 
 
@@ -77,6 +78,7 @@ class CameraCore:
     write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
     complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
     audio: AudioSpec | None = None  # None: no microphone
+    signs_evidence: bool = True  # keeps a signed manifest of its evidence folder
     buffer_audio: bool = False  # sound kept in the pre-event buffer (Axon default: off)
     state: CameraState = CameraState.OFF
     clips: list[ClipRecord] = field(default_factory=list)
@@ -335,3 +337,5 @@ class CameraCore:
         }
         clip.metadata_path.parent.mkdir(parents=True, exist_ok=True)
         clip.metadata_path.write_text(json.dumps(meta, indent=2) + "\n")
+        if self.signs_evidence:
+            seal_folder(clip.metadata_path.parent, device_key(ident.serial), iso_utc(self.clock.utc_ms()))

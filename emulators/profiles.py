@@ -75,6 +75,7 @@ class BwcProfile:
     notify_dvr: bool = True  # announce recordings to the paired DVR over the in-car network
     group_stop_allowed: bool = False  # defect: a member BWC's stop stops the whole group
     write_at_stop: bool = False  # defect: clip held in memory until stop
+    signs_evidence: bool = True  # a signed SHA-256 manifest of the evidence folder (INT-001)
     clock: ClockSpec = field(default_factory=ClockSpec)  # the camera's real-time clock
     video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # recording format
 

@@ -323,7 +323,8 @@ class VirtualScene:
                 core = self._camera(o.bwc_serial, "bwc", video, p.bwc.pre_event_s, clock, buffer_bytes=p.bwc.buffer_bytes,
                                     buffer_in_sleep=p.bwc.buffer_in_sleep, write_at_stop=p.bwc.write_at_stop,
                                     audio=AudioSpec(p.bwc.av_offset_ms) if p.bwc.audio else None,
-                                    buffer_audio=p.bwc.buffer_audio != p.bwc.buffer_audio_ignored)
+                                    buffer_audio=p.bwc.buffer_audio != p.bwc.buffer_audio_ignored,
+                                    signs_evidence=p.bwc.signs_evidence)
                 device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=p.bwc.rx_gain_db)
                 self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, p.bwc, core, vehicle_id=o.vehicle)
             if o.cew_serial:
