@@ -177,8 +177,8 @@ class AirController(Controller):
     """A bumble Controller that reports the RSSI the air computed, reports legacy
     non-connectable adverts as such, and skips bumble's per-packet debug formatting."""
 
-    def __init__(self, name: str, *, link: Air, public_address: str) -> None:
-        super().__init__(name, link=link, public_address=public_address)
+    def __init__(self, name: str, *, link: Air, public_address: str, host_source=None, host_sink=None) -> None:
+        super().__init__(name, host_source=host_source, host_sink=host_sink, link=link, public_address=public_address)
         self._rx_rssi: int | None = None
 
     def receive_advertising_pdu(self, packet: ll.AdvertisingPdu, rssi: int) -> None:
