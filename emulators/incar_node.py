@@ -1,0 +1,92 @@
+"""One in-car host in real time, for network-namespace tests and bench use.
+
+``python -m emulators.incar_node dvr --serial F3DVR00A1 --vehicle CAR-A --paired X6BWC00A1
+--bind 169.254.10.2 --seconds 8 --out DIR`` runs a DVR (front and rear cameras) that follows
+its paired camera; ``... bwc --serial X6BWC00A1 --vehicle CAR-A --dvr 169.254.10.2 --bind
+169.254.10.1 --after 3`` announces a recording to it over ICP and waits for the ACK."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from emulators.camera import CameraCore, CameraIdentity
+from emulators.clock import DeviceClock, SceneClock
+from emulators.dvr import DvrEmulator
+from emulators.incar_net import IcpEndpoint
+from emulators.profiles import get_profile
+from emulators.video import VideoFormat
+from protocols.incar import DEFAULT_PORT, FLAG_ACK_REQUESTED, IncarMessage, MessageType
+
+SMALL = VideoFormat(320, 180, 5)
+
+
+async def run_dvr(args) -> int:
+    p = get_profile(args.profile)
+    clock = DeviceClock(SceneClock(int(time.time() * 1000) - int(asyncio.get_running_loop().time() * 1000)))  # real UTC
+    out = Path(args.out)
+    front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, p.name, "dvr-front"), clock, SMALL, 2.0, out)
+    rear = CameraCore(CameraIdentity(args.serial[:-1] + "R", p.dvr.model, p.dvr.firmware, p.name, "dvr-rear"), clock, SMALL, 2.0, out)
+    dvr = DvrEmulator(args.serial, args.vehicle, args.paired, p.dvr, front, rear, clock)
+    dvr.icp = await IcpEndpoint.open(args.serial, dvr._on_message, host=args.bind, port=DEFAULT_PORT)
+    for cam in dvr.cameras:
+        cam.power_on()
+    await asyncio.sleep(args.seconds)
+    await dvr.stop()
+    print(json.dumps({"clips": [str(c.path) for cam in dvr.cameras for c in cam.clips]}))
+    return 0
+
+
+async def run_bwc(args) -> int:
+    acked = asyncio.Event()
+
+    def on_message(msg: IncarMessage, addr) -> None:
+        if msg.type is MessageType.ACK and msg.sequence == 7:
+            acked.set()
+
+    ep = await IcpEndpoint.open(args.serial, on_message, host=args.bind, port=DEFAULT_PORT)
+    await asyncio.sleep(args.after)
+    msg = IncarMessage(MessageType.RECORDING_STARTED, args.serial, args.vehicle, int(time.time() * 1000), 7, 1, 1, FLAG_ACK_REQUESTED)
+    for _ in range(3):
+        ep.send(msg, (args.dvr, DEFAULT_PORT))
+        try:
+            await asyncio.wait_for(acked.wait(), 0.5)
+            break
+        except asyncio.TimeoutError:
+            continue
+    ep.close()
+    print(json.dumps({"acked": acked.is_set()}))
+    return 0 if acked.is_set() else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m emulators.incar_node")
+    sub = ap.add_subparsers(dest="role", required=True)
+    d = sub.add_parser("dvr")
+    d.add_argument("--serial", required=True)
+    d.add_argument("--vehicle", required=True)
+    d.add_argument("--paired", required=True)
+    d.add_argument("--bind", default="127.0.0.1")
+    d.add_argument("--seconds", type=float, default=8.0)
+    d.add_argument("--out", required=True)
+    d.add_argument("--profile", default="reference")
+    b = sub.add_parser("bwc")
+    b.add_argument("--serial", required=True)
+    b.add_argument("--vehicle", required=True)
+    b.add_argument("--dvr", required=True)
+    b.add_argument("--bind", default="127.0.0.1")
+    b.add_argument("--after", type=float, default=3.0)
+    args = ap.parse_args(argv)
+    try:
+        return asyncio.run(run_dvr(args) if args.role == "dvr" else run_bwc(args))
+    except OSError as exc:
+        print(f"incar_node: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""The in-car protocol as a scapy layer (bound to UDP port 47600, so captures dissect), and
+a sniffer instrument that records the chaining messages crossing an interface."""
+
+from __future__ import annotations
+
+import struct
+import time
+import zlib
+from dataclasses import dataclass, field
+
+from scapy.fields import ByteEnumField, ByteField, LongField, ShortField, StrFixedLenField, XByteField, XIntField
+from scapy.layers.inet import IP, UDP
+from scapy.packet import Packet, bind_layers
+
+from protocols.incar import DEFAULT_PORT, IncarDecodeError, IncarMessage, MessageType, decode
+
+
+class ICP(Packet):
+    name = "In-car protocol (bwc-harness ICP1)"
+    fields_desc = [
+        StrFixedLenField("magic", b"ICP1", 4),
+        ByteEnumField("type", 2, {m.value: m.name for m in MessageType}),
+        XByteField("flags", 0),
+        ShortField("seq", 0),
+        StrFixedLenField("sender", b"X00000000", 9),
+        StrFixedLenField("vehicle", b"        ", 8),
+        LongField("event_utc_ms", 0),
+        ByteField("reason_class", 0),
+        ByteField("reason_code", 0),
+        XIntField("crc", None),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.crc is None:
+            pkt = pkt[:-4] + struct.pack(">I", zlib.crc32(pkt[:-4]))
+        return pkt + pay
+
+    def crc_ok(self) -> bool:
+        raw = bytes(self)[:39]
+        return zlib.crc32(raw[:-4]) == struct.unpack(">I", raw[-4:])[0]
+
+
+bind_layers(UDP, ICP, dport=DEFAULT_PORT)
+bind_layers(UDP, ICP, sport=DEFAULT_PORT)
+
+
+@dataclass
+class Seen:
+    t: float
+    src: str
+    dst: str
+    message: IncarMessage | None
+    error: str | None = None
+
+
+@dataclass
+class IcpSniffer:
+    """Captures ICP datagrams on an interface (scapy AsyncSniffer; needs root)."""
+
+    iface: str
+    port: int = DEFAULT_PORT
+    seen: list[Seen] = field(default_factory=list)
+
+    def start(self) -> None:
+        from scapy.sendrecv import AsyncSniffer
+
+        self._sniffer = AsyncSniffer(iface=self.iface, store=False, prn=self._on_packet,
+                                     lfilter=lambda p: UDP in p and self.port in (p[UDP].sport, p[UDP].dport))
+        self._sniffer.start()
+        time.sleep(0.2)  # let the capture socket come up
+
+    def stop(self) -> list[Seen]:
+        self._sniffer.stop()
+        return self.seen
+
+    def _on_packet(self, pkt) -> None:
+        payload = bytes(pkt[UDP].payload)
+        try:
+            message, error = decode(payload), None
+        except IncarDecodeError as exc:
+            message, error = None, str(exc)
+        self.seen.append(Seen(float(pkt.time), pkt[IP].src, pkt[IP].dst, message, error))
