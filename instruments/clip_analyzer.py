@@ -1,17 +1,26 @@
-"""Clip analyzer: decodes a clip (ours or a vendor export of our timecode) and measures it
-from the pictures: per-frame timecodes, coverage around a trigger, gaps, fps, size.
-Never trusts container metadata for time. Damaged files give partial results plus the
-reason, never a traceback."""
+"""Clip analyzer: decodes a clip (ours, or a vendor camera's export of a clip that filmed the
+``bwc clock`` page) and measures it from the pictures and the sound: per-frame timecodes
+(bar band or QR, detected per clip), coverage around a trigger, picture gaps, dropped and
+repeated frames, fps, size, the timecode against the container timestamps (clock drift),
+when audio starts and the A/V offset (audio time marks). Never trusts container metadata
+for time. Damaged files give what was recoverable plus the reason, never a traceback.
+See docs/analyzer.md."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import av
 import numpy as np
 
-from protocols.timecode import TimecodeError, TimecodeReader
+from instruments.clip_timing import AudioAnalysis, audio_timing, video_timing
+from instruments.frame_timecode import KIND_QR, FrameTimecodeReader, frame_luma
+from instruments.mp4_integrity import check_boxes
+
+DISPLAY_QUANTUM_MS = 1000.0 / 60  # a filmed display shows a new timecode at most every refresh
 
 
 @dataclass
@@ -28,10 +37,32 @@ class ClipAnalysis:
     gaps: list[dict] = field(default_factory=list)
     clock_unset_frames: int = 0
     error: str | None = None
+    container: str = ""
+    timecode_kind: str | None = None  # "band" (our cameras) or "qr" (a filmed clock page)
+    dropped_frames: int = 0  # frame slots with no frame, per the container's own timestamps
+    duplicate_frames: int = 0  # a picture repeated (same timecode as the previous frame)
+    backward_steps: int = 0  # timecode going backwards between neighbouring frames
+    container_fps: float | None = None
+    duration_s: float | None = None  # container timeline of the video
+    clock_origin_utc_ms: float | None = None  # the timecode at container time 0 (linear fit)
+    clock_drift_ppm: float | None = None  # > 0: the timecode clock runs fast against the container clock
+    clock_drift_stderr_ppm: float | None = None  # standard error of that figure (timecode quantisation, jitter)
+    timing_jitter_ms: float | None = None  # largest deviation of a frame's timecode from the fit
+    creation_time: str | None = None  # what the file claims (container metadata), for comparison only
+    creation_time_offset_s: float | None = None  # that claim minus the first frame's timecode
+    audio: AudioAnalysis | None = None
+    truncated: bool = False
+    damaged_packets: int = 0  # packets the decoder rejected (it conceals them and goes on)
+    notes: list[str] = field(default_factory=list)  # why something is missing or doubtful
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.readable > 0
+
+    @property
+    def damaged(self) -> bool:
+        """The file is cut short or damaged: the measurements cover what could be recovered."""
+        return self.truncated or self.damaged_packets > 0 or self.error is not None
 
     def coverage_before_s(self, trigger_utc_ms: int) -> float | None:
         """Seconds of picture before the trigger instant (from the first frame's timecode).
@@ -45,14 +76,178 @@ class ClipAnalysis:
             return None
         return (self.last_utc_ms - trigger_utc_ms) / 1000.0
 
+    def audio_before_trigger_s(self, trigger_utc_ms: int) -> float | None:
+        """Seconds of sound before the trigger (from the first non-silent sample, on the video
+        timecode). Negative when the sound starts after the trigger; None without sound."""
+        if self.audio is None or self.audio.start_utc_ms is None:
+            return None
+        return round((trigger_utc_ms - self.audio.start_utc_ms) / 1000.0, 4)
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["ok"] = self.ok
+        out["damaged"] = self.damaged
+        return out
 
 
-def _luma(frame: av.VideoFrame) -> np.ndarray:
-    plane = frame.planes[0]
-    arr = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
-    return arr[:, : frame.width]
+class _Decode:
+    """One pass over the file: per video frame (pts, timecode), audio chunks."""
+
+    def __init__(self, result: ClipAnalysis) -> None:
+        self.result = result
+        self.pts: list[float] = []
+        self.utc: list[float] = []
+        self.audio_chunks: list[tuple[float, np.ndarray]] = []
+        self.reader: FrameTimecodeReader | None = None
+        self.creation_s: float | None = None
+        self.decode_errors = 0
+        self.video_tb = 0.0  # stream time bases as floats (Fraction arithmetic per frame is slow)
+        self.audio_tb = 0.0
+        self.last_decode_error = ""
+
+    def video_frame(self, frame: av.VideoFrame) -> None:
+        r = self.result
+        r.frames += 1
+        if self.reader is None:
+            r.width, r.height = frame.width, frame.height
+            self.reader = FrameTimecodeReader(frame.width, frame.height)
+        self.pts.append(frame.pts * self.video_tb if frame.pts is not None and self.video_tb else float("nan"))
+        tc = self.reader.read(frame_luma(frame))
+        if tc is None:
+            self.utc.append(float("nan"))
+            return
+        r.readable += 1
+        self.utc.append(float(tc.utc_ms))
+        if tc.clock_unset:
+            r.clock_unset_frames += 1
+
+    def audio_frame(self, frame: av.AudioFrame) -> None:
+        if frame.pts is None or not self.audio_tb:
+            return
+        pcm = frame.to_ndarray()
+        if pcm.dtype != np.float32:
+            scale = float(np.iinfo(pcm.dtype.name).max) if pcm.dtype.kind in "iu" else 1.0
+            pcm = pcm.astype(np.float32) / scale
+        if not frame.format.is_planar:  # interleaved: (1, samples * channels)
+            pcm = pcm.reshape(-1, len(frame.layout.channels)).T
+        self.audio_chunks.append((frame.pts * self.audio_tb, pcm[0]))
+
+
+class _Prefix(io.RawIOBase):
+    """The first ``size`` bytes of a file, for FFmpeg: a cut-short file without its torn last box."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self._fh = path.open("rb")
+        self._size = size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        left = self._size - self._fh.tell()
+        if left <= 0:
+            return 0
+        view = memoryview(buffer)[:left]
+        return self._fh.readinto(view) or 0
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:
+            return self._fh.seek(self._size + offset)
+        return self._fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._fh.tell()
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _decode(path: Path, result: ClipAnalysis, size: int | None = None) -> _Decode | None:
+    """Decode the file (or its first ``size`` bytes)."""
+    state = _Decode(result)
+    source: str | _Prefix = str(path) if size is None else _Prefix(path, size)
+    try:
+        container = av.open(source, "r")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        result.error = f"cannot open the file as a media container: {exc}"
+        if isinstance(source, _Prefix):
+            source.close()
+        return None
+    with container:
+        result.container = container.format.name
+        state.creation_s = _creation_time(container, result)
+        if not container.streams.video:
+            result.error = "no video stream"
+            return None
+        vstream = container.streams.video[0]
+        vstream.thread_type = "AUTO"
+        result.codec = vstream.codec_context.name
+        streams: list[av.stream.Stream] = [vstream]
+        state.video_tb = float(vstream.time_base) if vstream.time_base else 0.0
+        astream = container.streams.audio[0] if container.streams.audio else None
+        if astream is not None:
+            streams.append(astream)
+            state.audio_tb = float(astream.time_base) if astream.time_base else 0.0
+            result.audio = AudioAnalysis(codec=astream.codec_context.name, sample_rate=astream.sample_rate or 0, channels=astream.channels or 0)
+        demux = container.demux(*streams)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                break
+            except (av.FFmpegError, OSError, ValueError, EOFError) as exc:
+                result.error = f"reading the file stopped after {result.frames} frames: {exc}"
+                _flush(state, vstream, astream)
+                break
+            try:
+                frames = packet.decode()
+            except (av.FFmpegError, ValueError) as exc:  # a damaged packet: the decoder conceals it, go on
+                state.decode_errors += 1
+                state.last_decode_error = str(exc)
+                continue
+            for frame in frames:
+                if isinstance(frame, av.VideoFrame):
+                    state.video_frame(frame)
+                elif isinstance(frame, av.AudioFrame):
+                    state.audio_frame(frame)
+    result.damaged_packets = state.decode_errors
+    if state.decode_errors:
+        result.notes.append(f"{state.decode_errors} damaged packet(s) could not be decoded (last: {state.last_decode_error})")
+    return state
+
+
+def _flush(state: _Decode, vstream: av.VideoStream, astream: av.AudioStream | None) -> None:
+    """After a read error, take the frames still inside the (threaded) decoders."""
+    for stream in (vstream, astream):
+        if stream is None:
+            continue
+        try:
+            for frame in stream.codec_context.decode(None):
+                if isinstance(frame, av.VideoFrame):
+                    state.video_frame(frame)
+                elif isinstance(frame, av.AudioFrame):
+                    state.audio_frame(frame)
+        except (av.FFmpegError, ValueError):
+            pass
+
+
+def _creation_time(container: av.container.InputContainer, result: ClipAnalysis) -> float | None:
+    """The recording start the file claims (UTC seconds), when it claims one."""
+    value = container.metadata.get("creation_time")
+    if not value:
+        return None
+    result.creation_time = value
+    try:
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    return stamp.timestamp() if stamp.year > 1970 else None  # 1970/1904: "not set"
 
 
 def analyze_clip(path: str | Path, *, gap_factor: float = 1.5) -> ClipAnalysis:
@@ -61,48 +256,53 @@ def analyze_clip(path: str | Path, *, gap_factor: float = 1.5) -> ClipAnalysis:
     if not path.exists():
         result.error = f"file not found: {path}"
         return result
-    times: list[int] = []
+    if not path.is_file():
+        result.error = f"not a file: {path}"
+        return result
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                result.error = "no video stream"
-                return result
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            result.codec = stream.codec_context.name
-            reader: TimecodeReader | None = None
-            for frame in container.decode(stream):
-                result.frames += 1
-                if reader is None:
-                    result.width, result.height = frame.width, frame.height
-                    try:
-                        reader = TimecodeReader(frame.width, frame.height)
-                    except TimecodeError as exc:
-                        result.error = str(exc)
-                        return result
-                tc = reader.read(_luma(frame))
-                if tc is None:
-                    continue
-                result.readable += 1
-                times.append(tc.utc_ms)
-                if tc.clock_unset:
-                    result.clock_unset_frames += 1
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        result.error = f"decoding stopped after {result.frames} frames: {exc}"
-    if times:
-        arr = np.array(times, dtype=np.int64)
-        result.first_utc_ms = int(arr.min())
-        result.last_utc_ms = int(arr.max())
-        if len(arr) > 1:
-            ordered = np.sort(arr)
-            steps = np.diff(ordered)
-            nominal = float(np.median(steps))
-            if nominal > 0:
-                regular = steps[steps <= gap_factor * nominal]
-                result.fps = round(1000.0 / float(regular.mean()), 3) if regular.size else None
-                for i in np.nonzero(steps > gap_factor * nominal)[0]:
-                    a, b = int(ordered[i]), int(ordered[i + 1])
-                    result.gaps.append({"from_utc_ms": a, "to_utc_ms": b, "missing_ms": round(b - a - nominal)})
-    elif result.error is None:
-        result.error = "no readable timecode in any frame"
+        boxes = check_boxes(path)
+    except OSError as exc:
+        result.error = f"cannot read {path}: {exc}"
+        return result
+    result.truncated = boxes.truncated
+    result.notes += boxes.problems
+    if boxes.iso_bmff and boxes.fragments:
+        result.notes.append(f"fragmented MP4: {boxes.fragments} complete fragment(s)")
+    state = _decode(path, result)
+    if state is None and boxes.truncated and boxes.has_moov and boxes.complete_bytes:
+        first_error = result.error
+        result.error = None
+        state = _decode(path, result, boxes.complete_bytes)
+        if state is not None:
+            result.notes.append(
+                f"FFmpeg could not open the cut-short file ({first_error}); decoded its first {boxes.complete_bytes:,} bytes "
+                "(every complete box) instead"
+            )
+    if state is None:
+        if boxes.problems:
+            result.error = f"{result.error}; {boxes.problems[-1]}"
+        return result
+    reader = state.reader
+    result.timecode_kind = reader.kind if reader else None
+    tolerance = DISPLAY_QUANTUM_MS if result.timecode_kind == KIND_QR else 0.0
+    timing = video_timing(np.array(state.pts), np.array(state.utc), gap_factor=gap_factor, tolerance_ms=tolerance)
+    for name in (
+        "first_utc_ms", "last_utc_ms", "fps", "gaps", "dropped_frames", "duplicate_frames", "backward_steps",
+        "container_fps", "duration_s", "clock_origin_utc_ms", "clock_drift_ppm", "clock_drift_stderr_ppm", "timing_jitter_ms",
+    ):
+        setattr(result, name, getattr(timing, name))
+    if state.creation_s is not None and result.first_utc_ms is not None:
+        result.creation_time_offset_s = round(state.creation_s - result.first_utc_ms / 1000.0, 3)
+    if result.audio is not None:
+        rate = result.audio.sample_rate or 48000
+        measured = audio_timing(state.audio_chunks, rate, timing.utc_at)
+        measured.codec, measured.channels = result.audio.codec, result.audio.channels
+        result.audio = measured
+    if result.frames and result.readable < result.frames:
+        where = "at the bar band's place" if result.timecode_kind == "band" else "anywhere in the picture"
+        result.notes.append(f"{result.frames - result.readable} of {result.frames} frames have no readable timecode {where}")
+    if result.readable == 0 and result.error is None:
+        result.error = (
+            "no readable timecode in any frame" if result.frames else "the video stream decoded to no frames"
+        ) + (f" ({boxes.problems[-1]})" if boxes.problems else "")
     return result

@@ -1,0 +1,83 @@
+"""`bwc analyze`: measurements as text and JSON, exit codes, damaged clips without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from instruments.synthetic_clip import EPOCH_MS, ClipSpec, write_clip
+
+REPO = Path(__file__).resolve().parents[1]
+TRIGGER_ISO = "2026-05-28T20:26:43.000Z"  # EPOCH_MS + 3 s
+
+
+def _bwc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bwc", *args], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """6 s: audio from the trigger on, two frames never recorded."""
+    spec = ClipSpec(seconds=6, audio_from_utc_ms=EPOCH_MS + 3000, drop_frames=frozenset({45, 46}))
+    return write_clip(tmp_path_factory.mktemp("cli") / "vendor-export.mp4", spec)
+
+
+def test_json_measurements(clip):
+    proc = _bwc("analyze", str(clip), "--trigger", TRIGGER_ISO, "--json")
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads(proc.stdout)
+    assert m["ok"] and not m["damaged"] and m["timecode_kind"] == "band"
+    assert (m["frames"], m["readable"], m["width"], m["height"], m["codec"]) == (58, 58, 320, 180, "h264")
+    assert m["trigger_utc_ms"] == EPOCH_MS + 3000 and m["trigger_utc"] == TRIGGER_ISO
+    assert m["first_utc"] == "2026-05-28T20:26:40.000Z" and m["coverage_before_s"] == 3.0
+    assert m["coverage_after_s"] == pytest.approx(2.9)
+    assert m["fps"] == 10.0 and m["dropped_frames"] == 2
+    assert [(g["from_utc_ms"] - EPOCH_MS, g["missing_frames"], g["hidden"]) for g in m["gaps"]] == [(4400, 2, False)]
+    audio = m["audio"]
+    assert (audio["codec"], audio["sample_rate"], audio["channels"]) == ("aac", 48000, 1)
+    assert m["audio_before_trigger_s"] == pytest.approx(0.0, abs=0.002) and audio["start_utc"].startswith("2026-05-28T20:26:43.0")
+    assert abs(audio["av_offset_ms"]) < 1.0 and audio["beeps"] == 2  # 4 s and 5 s; the one at 3 s starts the track
+
+
+def test_text_report_and_epoch_ms_trigger(clip):
+    proc = _bwc("analyze", str(clip), "--trigger", str(EPOCH_MS + 3000))
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "picture before the trigger  3.000 s" in out
+    assert "2 dropped (per container timestamps)" in out
+    assert "A/V offset" in out and "verdict     measured" in out
+
+
+def test_cut_short_clip_prints_what_was_recovered_and_why(clip, tmp_path):
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    proc = _bwc("analyze", str(cut), "--trigger", TRIGGER_ISO)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "TRUNCATED" in proc.stdout and "cut short" in proc.stdout and "DAMAGED" in proc.stdout
+    m = json.loads(_bwc("analyze", str(cut), "--json").stdout)
+    assert m["truncated"] and m["damaged"] and 20 <= m["readable"] < 58
+
+
+def test_garbage_is_not_measurable(tmp_path):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x00\x00\x18ftypisom" + bytes(2000))
+    proc = _bwc("analyze", str(junk))
+    assert proc.returncode == 1 and "NOT MEASURABLE" in proc.stdout and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["analyze", "/no/such/clip.mp4"], "no such file"),
+        (["analyze", "."], "is a directory"),
+        (["analyze", "README.md", "--trigger", "tomorrow"], "not an ISO 8601 UTC time"),
+        (["analyze", "README.md", "--trigger", "12345"], "out of range"),
+        (["analyze"], "the following arguments are required: clip"),
+    ],
+)
+def test_usage_errors(args, needle):
+    proc = _bwc(*args)
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
