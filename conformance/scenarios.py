@@ -126,6 +126,21 @@ def group() -> SceneSpec:
                      description="any member starts all; a member's stop does not end the group; the DVR's does")
 
 
+ALLOWED_SENDER = "X8ALW000L"
+
+
+def allow_list() -> SceneSpec:
+    """ACT-006: camera Y is configured to accept only CEW L; CEW U (not listed) fires first."""
+    officers = (
+        OfficerSpec("Y", still((0.0, 0.0)), "X6ALW00Y1"),
+        OfficerSpec("U", still((10.0, 0.0)), None, cew_serial="X8ALW000U"),
+        OfficerSpec("L", still((0.0, 10.0)), None, cew_serial=ALLOWED_SENDER),
+    )
+    timeline = (Step(10.0, "cew", "U", {"event": "armed"}), Step(20.0, "cew", "L", {"event": "armed"}), Step(24.0, "stop_all"))
+    return SceneSpec("allow-list", officers, (), timeline, end_s=25.0,
+                     description="an unlisted CEW must not start the camera; the listed one must")
+
+
 def high_bitrate() -> SceneSpec:
     """PRE-002: a busy scene (complexity 1) for the whole buffer time, then a CEW event."""
     officers = (
@@ -148,7 +163,9 @@ def power_cut() -> SceneSpec:
 # Signal, state and routing logic under test does not depend on the picture); scenarios that
 # measure the video itself use the profile's own format.
 SMALL_VIDEO = VideoFormat(320, 180, 5)
-VIDEO_AGNOSTIC = frozenset({"signal-rules", "event-types", "vehicle", "group"})
+VIDEO_AGNOSTIC = frozenset({"signal-rules", "event-types", "vehicle", "group", "allow-list"})
+# Agency configuration a scenario applies to the devices under test before it runs.
+CONFIGURATION = {"allow-list": {"bwc.allow_list": (ALLOWED_SENDER,)}}
 
 SCENARIOS = {
     "hartford": hartford,
@@ -159,6 +176,7 @@ SCENARIOS = {
     "group": group,
     "high-bitrate": high_bitrate,
     "power-cut": power_cut,
+    "allow-list": allow_list,
 }
 
 

@@ -172,3 +172,17 @@ def test_act001_activation_rate_vs_distance(scenarios, measure):
     else:
         measure.cannot_measure(who, "activation rate", f"inconclusive: {k}/{n} gives a 95 % interval {lb:.3f}..{ub:.3f} around the required {REQUIRED_RATE}; run more trials")
     measure.verdict()
+
+
+@pytest.mark.requirement("ACT-006")
+def test_act006_allow_list(scenarios, measure):
+    from conformance.scenarios import ALLOWED_SENDER
+
+    rec = scenarios.run("allow-list")
+    cam = rec.camera("Y")
+    who = subject(cam)
+    unlisted = clips(cam.evidence, sender="X8ALW000U")
+    listed = clips(cam.evidence, sender=ALLOWED_SENDER)
+    measure.check(who, "recordings started by a sender not on the allow-list", len(unlisted), "recordings", 0, "==")
+    measure.check(who, "the allow-listed sender starts a recording", len(listed) == 1, "", True, "==")
+    measure.verdict()

@@ -94,7 +94,7 @@ class BwcEmulator:
         event = frame.event
         if not p.signal_enabled or event is None or event.name not in p.activates_on:
             return
-        if p.allow_list is not None and frame.serial not in p.allow_list:
+        if p.allow_list is not None and p.enforces_allow_list and frame.serial not in p.allow_list:
             self.ignored.append((now, frame.serial, "not on the allow-list"))
             return
         key = (frame.serial, frame.event_id)

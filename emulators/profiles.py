@@ -66,6 +66,7 @@ class BwcProfile:
     stops_on_signal: bool = False  # defect: a Signal advert during a recording stops it
     cooldown_s: float = 30.0  # per sender; 0 = no de-duplication (defect)
     allow_list: tuple[str, ...] | None = None  # None: every sender
+    enforces_allow_list: bool = True  # defect when false: a configured allow-list is ignored
     false_cancel: FalseCancelSpec = field(default_factory=FalseCancelSpec)
     presence_interval_ms: float = 1000.0  # idle presence advert interval
     status_interval_ms: float = 100.0  # "recording started" advert interval after activation

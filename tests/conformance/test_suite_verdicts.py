@@ -16,7 +16,7 @@ from instruments.clip_analyzer import analyze_clip
 from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
-TESTED = {"PRE-001", "PRE-002", "PRE-003", "PRE-004", "AV-001", "ACT-001", "ACT-002", "ACT-003", "ACT-004", "ACT-005", "CHN-001", "VEH-001",
+TESTED = {"PRE-001", "PRE-002", "PRE-003", "PRE-004", "AV-001", "ACT-001", "ACT-002", "ACT-003", "ACT-004", "ACT-005", "ACT-006", "CHN-001", "VEH-001",
           "TIME-001", "PWR-001", "RES-001", "INT-001"}
 GROUP = {"GRP-001"}  # measured only on targets that declare group recording
 PROFILES = {p.name: p for p in builtin_profiles()}
