@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conformance.attachments import attach_pcap
 from conformance.catalogue import load_catalogue
 from conformance.evidence import activation_utc_ms
 from conformance.incident_view import clips, incident_clip, step_utc_ms, stop_utc_ms, subject
@@ -26,6 +29,10 @@ def _latency_s(start_utc_ms: int, cam, clip) -> tuple[float | None, str]:
 def test_act001_every_camera_in_range_activates(incident, measure):
     req = load_catalogue()["ACT-001"]
     range_ft = float(req.extra["range_ft"])
+    pcap = incident.artifacts.get("pcap")
+    if pcap:
+        t = incident.stimulus_utc_ms / 1000
+        attach_pcap("air around the CEW event (-1 s .. +3 s)", Path(pcap), t - 1.0, t + 3.0)
     for cam in incident.cameras:
         who = subject(cam)
         clip = incident_clip(incident, cam.evidence)

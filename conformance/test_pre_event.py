@@ -6,6 +6,7 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from conformance.evidence import activation_utc_ms, analysis
+from conformance.attachments import attach_stills
 from conformance.incident_view import clips, incident_clip, step_utc_ms, subject
 
 
@@ -36,6 +37,9 @@ def test_pre001_clip_holds_pre_event_buffer(incident, measure):
             measure.info(who, "video before the CEW event", round(clip.coverage_before_s(incident.stimulus_utc_ms), 3), "s",
                          note="harness clock vs device timecodes")
             measure.info(who, "frame gaps in clip", len(clip.gaps))
+            activated = activation_utc_ms(item)
+            if activated is not None and clip.first_utc_ms is not None:
+                attach_stills(who, item.clip, {"first frame": clip.first_utc_ms, "activation frame": activated})
         measured_any = True
     if not measured_any:
         measure.cannot_measure("scene", "video before activation", "no body camera produced a clip for the incident")
