@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test setup system-deps clean
+.PHONY: run test setup system-deps clean allure
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: setup
 
 test: setup system-deps
 	$(BIN)/python -m pytest $(ARGS)
+
+allure: setup
+	$(BIN)/bwc report --allure $(RUN)
 
 clean:
 	rm -rf $(VENV) runs

@@ -78,9 +78,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: must be >= 0")
     if args.target != "virtual":
-        if not Path(args.target).exists():
-            raise UsageError(f"--target {args.target}: no such bench file")
-        raise UsageError(f"--target {args.target}: physical bench targets are not supported yet; use --target virtual")
+        from fixtures.bench import BenchError, load_bench
+
+        try:
+            load_bench(Path(args.target))
+        except BenchError as exc:
+            raise UsageError(f"--target: {exc}") from None
+        args.target = str(Path(args.target).resolve())
     try:
         profile = get_profile(args.profile)
     except ProfileError as exc:
@@ -110,18 +114,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     report["run"]["suite_wall_s"] = round(wall, 2)
     write_report_json(report, out)
     write_report_html(report, out)
+    from reports.finalize import FinalizeError, finalize_run
+
+    try:
+        finalize_run(out, report)
+    except FinalizeError as exc:
+        raise UsageError(f"{out}: results written, but the run could not be signed: {exc}") from None
     s = report["summary"]
     print()
     print(f"  {'requirement':<10} {'verdict':<11} {'measured (worst)':>18}  limit")
     for r in report["requirements"]:
         if r["verdict"] == "not-tested":
             continue
-        measured = "-" if r["measured"] is None else f"{r['measured']:g} {r['unit']}"
-        limit = "-" if r["limit"] is None else f"{r['comparator']} {r['limit']:g} {r['unit']}"
+        measured = "-" if r["measured"] is None else f"{r['measured']:g} {r['unit'] or ''}".rstrip()
+        lim = r.get("measured_limit") if r.get("measured_limit") is not None else r["limit"]
+        limit = "-" if lim is None else f"{r['comparator']} {lim:g} {r['unit'] or ''}".rstrip()
         print(f"  {r['id']:<10} {r['verdict']:<11} {measured:>18}  {limit}")
     print(f"\n  overall {s['overall'].upper()}: {s['pass']} pass, {s['fail']} fail, {s['error']} error, {s['not-tested']} not tested")
     print(f"  simulated {report['run'].get('simulated_s')} s in {wall:.1f} s wall")
-    print(f"  report: {out / 'report.html'}")
+    print(f"  report: {out / 'report.pdf'} (and report.html); signed by {report['signing']['key_fingerprint']}; check: bwc verify {out}")
     return EXIT_OK if s["overall"] == "pass" else EXIT_FAIL
 
 

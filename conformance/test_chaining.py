@@ -11,6 +11,8 @@ from conformance.incident_view import incident_clip, subject
 
 @pytest.mark.requirement("CHN-001")
 def test_chn001_dvr_follows_its_own_camera(incident, measure):
+    if not incident.dvrs:
+        pytest.skip("the target has no cruiser DVR")
     req = load_catalogue()["CHN-001"]
     assert req.limit is not None
     pre_event_s = float(req.extra["pre_event_s"])

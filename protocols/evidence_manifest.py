@@ -96,16 +96,18 @@ class ManifestCheck:
     missing: list[str] = field(default_factory=list)  # listed, not on disk
     added: list[str] = field(default_factory=list)  # on disk, not listed
     changed: list[str] = field(default_factory=list)  # listed, content differs
+    unreadable: list[str] = field(default_factory=list)  # listed, present, cannot be read
     checked: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.added or self.changed)
+        return not (self.missing or self.added or self.changed or self.unreadable)
 
     def problems(self) -> list[str]:
         return ([f"changed: {p} (SHA-256 differs from the manifest)" for p in self.changed]
                 + [f"missing: {p} (listed in the manifest, not on disk)" for p in self.missing]
-                + [f"added: {p} (on disk, not in the manifest)" for p in self.added])
+                + [f"added: {p} (on disk, not in the manifest)" for p in self.added]
+                + [f"unreadable: {p}" for p in self.unreadable])
 
 
 def check_manifest(root: Path, manifest: dict, *, exclude: Collection[str] = ()) -> ManifestCheck:
@@ -120,9 +122,13 @@ def check_manifest(root: Path, manifest: dict, *, exclude: Collection[str] = ())
         if rel not in on_disk or not path.is_file():
             result.missing.append(rel)
             continue
+        try:
+            if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+                result.changed.append(rel)
+        except OSError:
+            result.unreadable.append(rel)
+            continue
         result.checked += 1
-        if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
-            result.changed.append(rel)
     return result
 
 

@@ -1,17 +1,23 @@
-"""report.json from a run's results.json and the requirement catalogue."""
+"""report.json from a run's results.json and the requirement catalogue (schema in docs/report.md)."""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from conformance.catalogue import Requirement, load_catalogue
-from reports.results import RunResults, requirement_verdict
+from reports.results import Measurement, RunResults, requirement_verdict
 
-REPORT_SCHEMA = "bwc-report/1"
+REPORT_SCHEMA = "bwc-report/2"
+READABLE_SCHEMAS = ("bwc-report/1", "bwc-report/2")
 HARNESS_VERSION = "0.1.0"
+VERDICT_ORDER = ("fail", "error", "pass", "not-tested")
+CLOCK_TOLERANCE_MS = 100  # as conformance.incident_view: clips activated before the stimulus are not the incident's
 
 
 def git_revision(repo: Path) -> str:
@@ -26,27 +32,185 @@ def git_revision(repo: Path) -> str:
         return "unknown"
 
 
-def _worst(req: Requirement, results: RunResults) -> tuple[float | None, str | None]:
-    """The measurement that decides the verdict: the worst value against the limit."""
-    if req.limit is None:
-        return None, None
-    values = [
-        (m.value, m.subject)
-        for m in results.measurements
-        if m.requirement == req.id and m.comparator == req.limit.comparator and m.unit == req.limit.unit and isinstance(m.value, (int, float)) and not isinstance(m.value, bool)
-    ]
-    if not values:
-        return None, None
-    pick = min(values) if req.limit.comparator == ">=" else max(values)
-    return float(pick[0]), pick[1]
+def _worst(req: Requirement, results: RunResults) -> tuple[float | None, str | None, float | None]:
+    """The measurement that decides the verdict: the least margin to its own limit (a
+    requirement may hold different devices to different limits, e.g. 720 vs 480 lines).
+    Returns (value, subject, that measurement's limit)."""
+    if req.limit is None or req.limit.comparator not in (">=", "<="):
+        return None, None, None
+    best: tuple[float, float, str, float] | None = None
+    for m in results.measurements:
+        if (m.requirement != req.id or m.comparator != req.limit.comparator or m.unit != req.limit.unit
+                or not _numeric(m.value) or not _numeric(m.limit)):
+            continue
+        margin = float(m.value) - float(m.limit) if m.comparator == ">=" else float(m.limit) - float(m.value)  # type: ignore[arg-type]
+        if best is None or margin < best[0]:
+            best = (margin, float(m.value), m.subject, float(m.limit))  # type: ignore[arg-type]
+    return (best[1], best[2], best[3]) if best else (None, None, None)
 
 
-def build_report(results: RunResults, *, repo: Path | None = None, cover: dict | None = None) -> dict:
+def _numeric(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+SERIAL = re.compile(r"^(?=.*\d)[A-Z0-9]{6,}$")
+
+
+def parse_subject(subject: str) -> tuple[str, str | None, str]:
+    """'DVR-CAR-A F3DVR00A1 rear' -> ('DVR-CAR-A', 'F3DVR00A1', 'rear'); 'DVR-CAR-V1 front'
+    -> ('DVR-CAR-V1', None, 'front'); a subject that names no device ('10 ft',
+    'sweep <= 30 ft (70 trials)') -> (subject, None, '')."""
+    parts = subject.split()
+    if not parts or "-" not in parts[0] or not parts[0][:1].isalpha():
+        return subject, None, ""
+    if len(parts) >= 2 and SERIAL.match(parts[1]):
+        return parts[0], parts[1], " ".join(parts[2:])
+    return parts[0], None, " ".join(parts[1:])
+
+
+def is_device(subject: str) -> bool:
+    return parse_subject(subject)[0] != subject or ("-" in subject and " " not in subject)
+
+
+def device_key(subject: str) -> str:
+    """The subject without its serial: 'DVR-CAR-A rear' (how diff and figures name it)."""
+    label, _serial, qualifier = parse_subject(subject)
+    return f"{label} {qualifier}".strip()
+
+
+def _utc_ms(iso: str | None) -> int | None:
+    if not iso:
+        return None
+    try:
+        return int(round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000))
+    except ValueError:
+        return None
+
+
+def _read_metadata(path: str) -> dict:
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _coverage(measurements: list[Measurement], subject: str) -> float | None:
+    """Decoded pre-event coverage of a device's incident clip (PRE-001 / CHN-001 measurement)."""
+    for m in measurements:
+        if (m.subject == subject and m.comparator == ">=" and m.unit == "s" and "before" in m.name and "activation" in m.name
+                and isinstance(m.value, (int, float)) and not isinstance(m.value, bool)):
+            return float(m.value)
+    return None
+
+
+def _incident_clip(evidence: list[dict], stim_ms: int) -> tuple[dict, dict] | None:
+    best: tuple[int, dict, dict] | None = None
+    for item in evidence:
+        meta = _read_metadata(item.get("metadata_path", ""))
+        t = _utc_ms(meta.get("trigger_utc"))
+        if t is None or t < stim_ms - CLOCK_TOLERANCE_MS:
+            continue
+        if best is None or t < best[0]:
+            best = (t, item, meta)
+    return (best[1], best[2]) if best else None
+
+
+def _rel_s(ms: int | None, stim_ms: int) -> float | None:
+    return None if ms is None else round((ms - stim_ms) / 1000, 3)
+
+
+def observations(incident: dict, measurements: list[Measurement]) -> list[dict]:
+    """One row per camera and DVR: where it stood, whether and when it activated, and its
+    incident clip on the stimulus timeline (seconds relative to the stimulus). Read from the
+    evidence metadata now, so the report renders without the evidence files."""
+    stim = incident.get("stimulus_utc_ms")
+    if stim is None:
+        return []
+    rows = []
+    devices = [("bwc", f"BWC-{c['label']}", c) for c in incident.get("cameras", [])]
+    devices += [("dvr", f"DVR-{d['vehicle_id']}", d) for d in incident.get("dvrs", [])]
+    for role, label, dev in devices:
+        found = _incident_clip(dev.get("evidence", []), stim)
+        clip = None
+        if found is not None:
+            item, meta = found
+            trigger = _rel_s(_utc_ms(meta.get("trigger_utc")), stim)
+            coverage = _coverage(measurements, f"{label} {dev['serial']}")
+            clip = {
+                "clip": item.get("clip"),
+                "metadata": item.get("metadata_path"),
+                "trigger_s": trigger,
+                "start_s": round(trigger - coverage, 3) if trigger is not None and coverage is not None else _rel_s(_utc_ms(meta.get("start_utc")), stim),
+                "start_from": "decoded timecodes" if coverage is not None else "clip metadata",
+                "stop_s": _rel_s(_utc_ms(meta.get("stop_utc")), stim),
+                "pre_event_s": coverage,
+            }
+        advert = dev.get("status_advert_utc_ms")
+        rows.append({
+            "label": label, "role": role, "serial": dev["serial"],
+            "distance_ft": dev.get("distance_ft"), "vehicle_id": dev.get("vehicle_id"),
+            "paired_label": f"BWC-{dev['paired_label']}" if dev.get("paired_label") else None,
+            "activated": clip is not None or advert is not None,
+            "advert_s": _rel_s(advert, stim),
+            "incident_clip": clip,
+        })
+    return rows
+
+
+def inventory(incident: dict, measurements: list[Measurement]) -> list[dict]:
+    """Every device of the system under test: the target's inventory (main scene and any
+    scenario), then any measured device it did not list (vendor/model/firmware unknown)."""
+    listed = list(incident.get("devices", []))
+    for scenario in (incident.get("scenarios") or {}).values():
+        if isinstance(scenario, dict):
+            listed += scenario.get("devices", [])
+    out: list[dict] = []
+    seen: set[str] = set()
+    for d in listed:
+        if d.get("serial") not in seen:
+            seen.add(d.get("serial"))
+            out.append(d)
+    for m in measurements:
+        label, serial, _q = parse_subject(m.subject)
+        if serial is not None and serial not in seen:
+            seen.add(serial)
+            out.append({"label": label, "role": label.split("-")[0].lower(), "serial": serial,
+                        "vendor": "not reported by the target", "model": "not reported", "firmware": "not reported"})
+    return out
+
+
+def relativize(obj: Any, out_dir: Path) -> Any:
+    """A copy of obj with every absolute path string inside out_dir made relative to it, so
+    report.json stays right when the run directory is moved or archived."""
+    root = str(out_dir.resolve()).rstrip("/") + "/"
+    alt = str(out_dir.absolute()).rstrip("/") + "/"
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: walk(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [walk(v) for v in x]
+        if isinstance(x, str):
+            for prefix in (root, alt):
+                if x.startswith(prefix):
+                    return x[len(prefix):]
+        return x
+
+    return walk(copy.deepcopy(obj))
+
+
+def _run_dir(results: RunResults) -> Path | None:
+    pcap = results.incident.get("artifacts", {}).get("pcap")
+    return Path(pcap).parent if pcap else None
+
+
+def build_report(results: RunResults, *, repo: Path | None = None, cover: dict | None = None, out_dir: Path | None = None) -> dict:
     catalogue = load_catalogue()
     rows = []
     for req in catalogue.values():
         verdict = requirement_verdict(req.id, results)
-        worst, worst_subject = _worst(req, results)
+        worst, worst_subject, worst_limit = _worst(req, results)
         tests = [t for t in results.tests if t.requirement == req.id]
         rows.append(
             {
@@ -55,9 +219,12 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
                 "title": req.title,
                 "text": req.text,
                 "source": req.source,
+                "method": req.method,
+                "parameters": dict(req.extra),
                 "verdict": verdict,
                 "measured": worst,
                 "measured_subject": worst_subject,
+                "measured_limit": worst_limit,
                 "limit": req.limit.value if req.limit else None,
                 "unit": req.limit.unit if req.limit else None,
                 "comparator": req.limit.comparator if req.limit else None,
@@ -69,18 +236,18 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
     # requirements measured by tests but missing from the catalogue are reported, not dropped
     known = set(catalogue)
     for req_id in sorted({t.requirement for t in results.tests if t.requirement and t.requirement not in known}):
-        rows.append({"id": req_id, "family": "unknown", "title": "not in the catalogue", "text": "", "source": "", "verdict": "error",
-                     "measured": None, "measured_subject": None, "limit": None, "unit": None, "comparator": None,
+        rows.append({"id": req_id, "family": "unknown", "title": "not in the catalogue", "text": "", "source": "", "method": "", "parameters": {},
+                     "verdict": "error", "measured": None, "measured_subject": None, "measured_limit": None, "limit": None, "unit": None, "comparator": None,
                      "tests": [], "messages": [f"{req_id} is tested but missing from conformance/requirements.yaml"], "measurements": []})
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "fail", "error", "not-tested")}
     overall = "fail" if counts["fail"] else "error" if counts["error"] else "pass" if counts["pass"] else "not-tested"
     incident = results.incident
-    return {
+    report = {
         "schema": REPORT_SCHEMA,
         "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "harness": {"name": "bwc-harness", "version": HARNESS_VERSION, "git_revision": git_revision(repo) if repo else "unknown"},
         "cover": cover or {},
-        "system_under_test": incident.get("devices", []),
+        "system_under_test": inventory(incident, results.measurements),
         "run": {
             **results.options,
             "scene": incident.get("scene"),
@@ -88,13 +255,23 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
             "simulated_s": incident.get("stats", {}).get("simulated_s"),
             "incident_wall_s": incident.get("stats", {}).get("wall_s"),
         },
-        "summary": {**counts, "overall": overall},
+        "summary": {**counts, "overall": overall,
+                    "attention": [r["id"] for v in ("fail", "error") for r in rows if r["verdict"] == v]},
         "requirements": rows,
+        "observations": observations(incident, results.measurements),
         "incident": incident,
     }
+    base = out_dir or _run_dir(results)
+    return relativize(report, base) if base is not None else report
+
+
+def ordered_requirements(report: dict) -> list[dict]:
+    """Failed first, then could-not-measure, passed, not tested; catalogue order within."""
+    rank = {v: i for i, v in enumerate(VERDICT_ORDER)}
+    return sorted(report["requirements"], key=lambda r: rank.get(r["verdict"], len(rank)))
 
 
 def write_report_json(report: dict, out_dir: Path) -> Path:
     path = out_dir / "report.json"
-    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    path.write_text(json.dumps(relativize(report, out_dir), indent=2, default=str) + "\n")
     return path

@@ -1,23 +1,64 @@
-"""report.html: self-contained (inline CSS and SVG, no scripts, no network)."""
+"""report.html: self-contained (inline CSS and SVG, no scripts, no network) and printable:
+the same HTML is rendered to report.pdf by WeasyPrint (print rules in CSS)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-from reports.svg import incident_map, timeline
+from reports.build import device_key, ordered_requirements
+from reports.figures import requirement_figures
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#24292f;margin:2rem auto;max-width:60rem;padding:0 1rem;line-height:1.45}
-h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d0d7de;padding-bottom:.3rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem} th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa} .v{font-weight:600;text-transform:uppercase;font-size:.8rem;padding:.1rem .4rem;border-radius:.3rem;white-space:nowrap}
-.pass{background:#dafbe1;color:#1a7f37} .fail{background:#ffebe9;color:#cf222e} .error{background:#fff8c5;color:#9a6700}
+:root{--ink:#24292f;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa}
+body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;color:var(--ink);margin:2rem auto;max-width:62rem;padding:0 1rem;line-height:1.45;font-size:15px}
+h1{font-size:1.7rem;margin:.2rem 0} h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid var(--line);padding-bottom:.3rem}
+h3{font-size:1.02rem;margin:1.2rem 0 .4rem}
+table{border-collapse:collapse;width:100%;font-size:.87rem;margin:.4rem 0} th,td{border:1px solid var(--line);padding:.3rem .45rem;text-align:left;vertical-align:top}
+th{background:var(--soft)} td.num{text-align:right;white-space:nowrap} table.kv th{width:13rem}
+.v{font-weight:700;text-transform:uppercase;font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;white-space:nowrap}
+.pass{background:#dafbe1;color:#1a7f37} .fail{background:#ffebe9;color:#cf222e} .error{background:#fff8c5;color:#7d4e00}
 .not-tested{background:#eaeef2;color:#57606a} .info{background:#ddf4ff;color:#0969da}
-.banner{padding:1rem;border-radius:.5rem;margin:1rem 0;font-size:1.1rem} .muted{color:#57606a;font-size:.85rem}
-.figs{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start} code{font-size:.85rem}
+.banner{padding:.8rem 1rem;border-radius:.5rem;margin:1rem 0;font-size:1.1rem}
+.muted{color:var(--muted);font-size:.85em} .small{font-size:.85em}
+code,.mono{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.86em}
+.hash{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.72rem;word-break:break-all}
+table.manifest tr.dir td{background:var(--soft);font-weight:600;font-size:.8em;word-break:break-all}
+table.manifest td{padding-top:.15rem;padding-bottom:.15rem}
+td.sha{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.72rem;white-space:nowrap}
+.path{word-break:break-all}
+.kicker{text-transform:uppercase;letter-spacing:.08em;color:var(--muted);font-size:.8rem;margin-top:1rem}
+.agency{font-size:1.2rem;margin:.2rem 0 .8rem}
+.counts{display:flex;gap:.6rem;margin:.8rem 0} .counts div{flex:1;border-radius:.4rem;padding:.5rem .7rem;text-align:center}
+.counts b{display:block;font-size:1.6rem}
+figure{margin:1rem 0;break-inside:avoid;page-break-inside:avoid} figcaption{color:var(--muted);font-size:.82rem;margin-top:.3rem;max-width:46rem}
+svg{max-width:100%;height:auto}
+pre.msg{white-space:pre-wrap;word-break:break-word;background:#fff8f7;border:1px solid #ffcecb;padding:.5rem;font-size:.8rem;border-radius:.3rem}
+ul.attention li{margin:.35rem 0}
+.runline{color:var(--muted);font-size:.85rem} @media screen{.runline{display:none}}
+@page{size:Letter;margin:16mm 15mm 18mm 15mm;
+  @bottom-left{content:string(runline);font-size:7.5pt;color:#57606a;font-family:"DejaVu Sans",sans-serif}
+  @bottom-right{content:"page " counter(page) " of " counter(pages);font-size:7.5pt;color:#57606a;font-family:"DejaVu Sans",sans-serif}}
+@media print{
+  body{margin:0;max-width:none;padding:0;font-size:9.6pt}
+  .runline{string-set:runline content()}
+  .cover{break-after:page}
+  #matrix,#provenance,#manifest{break-before:page}
+  section.req{margin-top:1.6em}
+  .req-head{break-inside:avoid;page-break-inside:avoid}
+  h2,h3{break-after:avoid;page-break-after:avoid}
+  tr,.banner,.counts,pre.msg{break-inside:avoid;page-break-inside:avoid}
+  thead{display:table-header-group}
+  table{font-size:8.4pt} th,td{padding:2.5pt 4pt}
+  .hash,td.sha{font-size:6.6pt}
+  table.manifest td{padding-top:1pt;padding-bottom:1pt}
+  a{color:inherit;text-decoration:none}
+}
 """
+
+VERDICT_WORDS = {"pass": "passed", "fail": "failed", "error": "could not be measured", "not-tested": "not tested"}
 
 
 def _badge(verdict: str) -> str:
@@ -34,101 +75,267 @@ def _fmt(value, unit) -> str:
     return f"{escape(str(value))} {escape(unit or '')}".strip()
 
 
+def _cmp(comparator: str | None) -> str:
+    return {">=": "&ge;", "<=": "&le;", "==": "="}.get(comparator or "", escape(comparator or ""))
+
+
+def _limit(r: dict) -> str:
+    if r.get("limit") is None or r.get("comparator") is None:
+        return "&ndash;"
+    return f"{_cmp(r['comparator'])} {_fmt(r['limit'], r.get('unit'))}"
+
+
+def _own_limit(r: dict) -> str:
+    """The limit the worst value was judged against, when it is not the catalogue's (e.g. a
+    back-seat camera held to 480 lines where body cameras need 720)."""
+    own = r.get("measured_limit")
+    if own is None or own == r.get("limit") or r.get("comparator") is None:
+        return ""
+    return f"its limit {_cmp(r['comparator'])} {_fmt(own, r.get('unit'))}"
+
+
+def _measured(r: dict, block: bool) -> str:
+    """Worst value, on which device, and its own limit when different."""
+    notes = [escape(r["measured_subject"])] if r.get("measured_subject") else []
+    if _own_limit(r):
+        notes.append(_own_limit(r))
+    if not notes:
+        return _fmt(r["measured"], r["unit"])
+    return _fmt(r["measured"], r["unit"]) + (f'<br><span class="muted">{"; ".join(notes)}</span>' if block else f' &mdash; {"; ".join(notes)}')
+
+
 def _iso(ms: int | None) -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _timeline_rows(report: dict) -> list[dict]:
-    from conformance.evidence import utc_ms  # parsing helper only
+def _date(generated_utc: str) -> str:
+    try:
+        return datetime.fromisoformat(generated_utc.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return generated_utc
 
-    incident = report.get("incident", {})
-    stim = incident.get("stimulus_utc_ms")
-    if stim is None:
-        return []
-    coverage = {}
-    for req in report["requirements"]:
-        for m in req["measurements"]:
-            if "before its activation" in m["name"] or "before activation" in m["name"]:
-                coverage[m["subject"].split()[1]] = m["value"]
-    rows = []
-    devices = [(f"BWC-{c['label']}", c["serial"], c["evidence"]) for c in incident.get("cameras", [])]
-    devices += [(f"DVR-{d['vehicle_id']}", d["serial"], d["evidence"]) for d in incident.get("dvrs", [])]
-    import json
 
-    for label, serial, evidence in devices:
-        row = {"label": label, "start_s": None, "activation_s": None, "end_s": None}
-        for item in evidence:
-            try:
-                meta = json.loads(Path(item["metadata_path"]).read_text())
-            except (OSError, ValueError, KeyError):
-                continue
-            act = utc_ms(meta["trigger_utc"]) if meta.get("trigger_utc") else None
-            if act is None or act < stim - 100:
-                continue
-            row["activation_s"] = (act - stim) / 1000
-            row["end_s"] = (utc_ms(meta["stop_utc"]) - stim) / 1000 if meta.get("stop_utc") else None
-            cov = coverage.get(serial)
-            row["start_s"] = row["activation_s"] - cov if isinstance(cov, (int, float)) else None
-            break
-        rows.append(row)
-    return rows
+def _given(value: str | None, option: str) -> str:
+    return escape(value) if value else f'<span class="muted">not given (bwc run {escape(option)})</span>'
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+def _scenarios(report: dict) -> str:
+    scenarios = report.get("incident", {}).get("scenarios") or {}
+    if not scenarios:
+        return ""
+    names = [f'{escape(name)} ({escape(str((sc.get("stats") or {}).get("simulated_s", "?")))} s)' for name, sc in scenarios.items() if isinstance(sc, dict)]
+    return "; further scenarios: " + ", ".join(names)
+
+
+def _cover(report: dict) -> list[str]:
+    cover, run, s, h = report.get("cover", {}), report["run"], report["summary"], report["harness"]
+    tested = s["pass"] + s["fail"] + s["error"]
+    title = cover.get("project") or "Body-camera auto-activation conformance"
+    runline = " · ".join(x for x in (cover.get("agency"), cover.get("project"), f"profile {run.get('profile')}", _date(report["generated_utc"])) if x)
+    out = ['<header class="cover">', '<p class="kicker">Conformance report &middot; auto-activated body-worn cameras</p>',
+           f"<h1>{escape(title)}</h1>", f'<p class="agency">{_given(cover.get("agency"), "--agency")}</p>',
+           f'<p class="runline">{escape(runline)}</p>']
+    overall = s["overall"]
+    colour = overall if overall in ("pass", "fail", "error") else "not-tested"
+    out.append(f'<div class="banner {colour}"><b>Overall: {escape(overall.upper())}</b> &mdash; of {tested} requirements tested, '
+               f'{s["pass"]} passed, {s["fail"]} failed, {s["error"]} could not be measured; {s["not-tested"]} more in the catalogue are not tested yet.</div>')
+    signing = report.get("signing", {})
+    stim = run.get("stimulus", {})
+    rows = [
+        ("Date of the report", escape(_date(report["generated_utc"]))),
+        ("Operator", _given(cover.get("operator"), "--operator")),
+        ("Target and profile", f'{escape(str(run.get("target")))}, profile <b>{escape(str(run.get("profile")))}</b>, RF noise seed {escape(str(run.get("seed")))}'),
+        ("Scene and stimulus", f'{escape(str(run.get("scene")))}: {escape(str(stim.get("stimulus_event")))} from CEW {escape(str(stim.get("stimulus_serial")))} '
+                               f'at {escape(_iso(stim.get("stimulus_utc_ms")))} (scene clock){_scenarios(report)}'),
+        ("Harness", f'{escape(h["name"])} {escape(h["version"])}, git revision <code>{escape(h["git_revision"])}</code>'),
+        ("Signing key", f'<span class="hash">{escape(signing["key_fingerprint"])}</span> (Ed25519)' if signing else '<span class="muted">not signed yet</span>'),
+    ]
+    out.append('<table class="kv">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>")
+    out.append("<h3>System under test</h3>")
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for d in report.get("system_under_test", []):
+        groups[(d.get("role", ""), d.get("vendor", ""), d.get("model", ""), d.get("firmware", ""))].append(d)
+    if groups:
+        out.append("<table><thead><tr><th>Role</th><th>Vendor</th><th>Model</th><th>Firmware</th><th>Serial numbers (device)</th></tr></thead><tbody>")
+        for (role, vendor, model, fw), devs in groups.items():
+            serials = ", ".join(f'<code>{escape(d["serial"])}</code>&nbsp;({escape(d.get("label", ""))})' for d in devs)
+            out.append(f"<tr><td>{escape(role.upper())}</td><td>{escape(vendor)}</td><td>{escape(model)}</td><td>{escape(fw)}</td><td>{serials}</td></tr>")
+        out.append("</tbody></table>")
+    else:
+        out.append('<p class="muted">The target did not report a device inventory.</p>')
+    out.append("</header>")
+    return out
+
+
+def _summary(report: dict) -> list[str]:
+    s = report["summary"]
+    reqs = ordered_requirements(report)
+    out = ['<section id="summary"><h2>Executive summary</h2><div class="counts">']
+    for v in ("fail", "error", "pass", "not-tested"):
+        out.append(f'<div class="{v}"><b>{s[v]}</b>{escape(VERDICT_WORDS[v])}</div>')
+    out.append("</div>")
+    attention = [r for r in reqs if r["verdict"] in ("fail", "error")]
+    if attention:
+        out.append("<h3>Requirements not met</h3><ul class=attention>")
+        for r in attention:
+            against = _limit(dict(r, limit=r.get("measured_limit") if r.get("measured_limit") is not None else r["limit"]))
+            worst = f'measured {_fmt(r["measured"], r["unit"])} against {against}' if r["measured"] is not None else "no value against the limit"
+            who = f' ({escape(r["measured_subject"])})' if r.get("measured_subject") else ""
+            bad = [m for m in r["measurements"] if m["verdict"] in ("fail", "error")]
+            devices = sorted({device_key(m["subject"]) for m in bad})
+            first = (f'{len(bad)} of {sum(1 for m in r["measurements"] if m["comparator"])} checks {VERDICT_WORDS[r["verdict"]]}, on {escape(", ".join(devices))}' if bad
+                     else escape(r["messages"][0].strip().splitlines()[-1]) if r["messages"] else "")
+            out.append(f'<li>{_badge(r["verdict"])} <a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: '
+                       f'{worst}{who}.{"<br><span class=muted>" + first + "</span>" if first else ""}</li>')
+        out.append("</ul>")
+    else:
+        out.append("<p>Every requirement this suite tests was met.</p>")
+    passed = [r for r in reqs if r["verdict"] == "pass"]
+    if passed:
+        out.append("<h3>Requirements met</h3><ul>")
+        for r in passed:
+            out.append(f'<li><a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: {_passed_line(r)}.</li>')
+        out.append("</ul>")
+    nt = [r["id"] for r in reqs if r["verdict"] == "not-tested"]
+    if nt:
+        out.append(f'<p class="muted">Not tested by this version of the suite ({len(nt)}): {escape(", ".join(nt))}. They do not change the overall verdict.</p>')
+    out.append("</section>")
+    return out
+
+
+def _passed_line(r: dict) -> str:
+    if r["measured"] is None:
+        checks = sum(1 for m in r["measurements"] if m["comparator"])
+        return f"{checks} check(s) passed"
+    own = _own_limit(r)
+    return f"worst {_fmt(r['measured'], r['unit'])} against {_limit(r)}" + (f" ({own})" if own else "")
+
+
+def _matrix(report: dict) -> list[str]:
+    out = ['<section id="matrix"><h2>Requirement matrix</h2>',
+           "<table><thead><tr><th>Id</th><th>Requirement</th><th>Source</th><th>Limit</th><th>Measured (worst)</th><th>Verdict</th></tr></thead><tbody>"]
+    for r in ordered_requirements(report):
+        rid = f'<a href="#{escape(r["id"])}">{escape(r["id"])}</a>' if r["verdict"] != "not-tested" else escape(r["id"])
+        text = f'<br><span class="muted">{escape(r["text"])}</span>' if r.get("text") and r["text"] != r["title"] else ""
+        worst = _measured(r, block=True)
+        out.append(f'<tr><td style="white-space:nowrap">{rid}</td><td><b>{escape(r["title"])}</b>{text}</td><td class="small">{escape(r["source"])}</td>'
+                   f'<td style="white-space:nowrap">{_limit(r)}</td><td>{worst}</td><td>{_badge(r["verdict"])}</td></tr>')
+    out.append("</tbody></table></section>")
+    return out
+
+
+def _requirement(report: dict, r: dict, fig_no: list[int]) -> list[str]:
+    out = [f'<section class="req" id="{escape(r["id"])}"><div class="req-head"><h2>{escape(r["id"])}: {escape(r["title"])} {_badge(r["verdict"])}</h2>',
+           f'<p>{escape(r["text"])}</p>']
+    rows = [("Source", escape(r["source"])), ("Limit", _limit(r)),
+            ("Measured (worst)", _measured(r, block=False))]
+    if r.get("method"):
+        rows.insert(1, ("Method", escape(r["method"])))
+    if r.get("tests"):
+        rows.append(("Tests", "<br>".join(f"<code>{escape(t)}</code>" for t in r["tests"])))
+    out.append('<table class="kv">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table></div>")
+    for msg in r["messages"]:
+        out.append(f'<pre class="msg">{escape(msg)}</pre>')
+    for fig in requirement_figures(report, r):
+        fig_no[0] += 1
+        out.append(f"<figure>{fig.svg}<figcaption>Figure {fig_no[0]}. {escape(fig.caption)}</figcaption></figure>")
+    out.append(f'<h3>Every measurement ({len(r["measurements"])})</h3>')
+    out.append("<table><thead><tr><th>Device</th><th>Measurement</th><th>Value</th><th>Limit</th><th>Verdict</th></tr></thead><tbody>")
+    for m in r["measurements"]:
+        lim = _limit(m)
+        note = f'<br><span class="muted">{escape(m["note"])}</span>' if m.get("note") else ""
+        out.append(f'<tr><td style="white-space:nowrap">{escape(m["subject"])}</td><td>{escape(m["name"])}{note}</td><td class="num">{_fmt(m["value"], m["unit"])}</td>'
+                   f'<td style="white-space:nowrap">{lim}</td><td>{_badge(m["verdict"])}</td></tr>')
+    out.append("</tbody></table></section>")
+    return out
+
+
+def _provenance(report: dict) -> list[str]:
+    p = report.get("provenance")
+    h, run, cover = report["harness"], report["run"], report.get("cover", {})
+    out = ['<section id="provenance"><h2>Environment and provenance</h2>']
+    if not p:
+        out.append(f'<p>{escape(h["name"])} {escape(h["version"])}, git <code>{escape(h["git_revision"])}</code>. '
+                   '<span class="muted">Full provenance is added when the run is finalized (signed).</span></p></section>')
+        return out
+    git = p.get("git", {})
+    tree = "clean" if not git.get("dirty") else (f'{len(git.get("changes", []))} uncommitted change(s); SHA-256 of <code>git diff HEAD</code>: '
+                                                 f'<span class="hash">{escape(git.get("diff_sha256") or "-")}</span>')
+    rows = [
+        ("Command", f'<code>{escape(cover.get("command") or p.get("command") or "-")}</code>'),
+        ("Harness", f'{escape(h["name"])} {escape(h["version"])}'),
+        ("Git revision", f'<span class="hash">{escape(git.get("revision", "unknown"))}</span>'),
+        ("Working tree", tree),
+        ("Requirement catalogue", f'{escape(p.get("catalogue", {}).get("path", "-"))} <span class="hash">sha256 {escape(p.get("catalogue", {}).get("sha256", "-"))}</span>'),
+        ("Host", escape(f'{p.get("hostname", "-")} ({p.get("platform", "-")})')),
+        ("Python", escape(p.get("python", "-"))),
+        ("Python packages", ", ".join(f"{escape(k)}&nbsp;{escape(v)}" for k, v in sorted(p.get("packages", {}).items()))),
+        ("Tools", ", ".join(f"{escape(k)}: {escape(v)}" for k, v in sorted(p.get("tools", {}).items())) or "-"),
+        ("Timing", escape("; ".join(f"{label} {run[key]} s" for key, label in (("simulated_s", "simulated"), ("incident_wall_s", "incident wall time"),
+                                                                                ("suite_wall_s", "whole suite wall time")) if run.get(key) is not None))),
+    ]
+    out.append('<table class="kv">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>")
+    if git.get("changes"):
+        out.append('<p class="muted">Uncommitted: ' + escape(", ".join(git["changes"][:40])) + (" ..." if len(git["changes"]) > 40 else "") + "</p>")
+    out.append("</section>")
+    return out
+
+
+def _manifest(report: dict) -> list[str]:
+    artifacts = report.get("artifacts")
+    signing = report.get("signing", {})
+    out = ['<section id="manifest"><h2>Artifacts, SHA-256 manifest and signature</h2>']
+    if not artifacts:
+        out.append('<p class="muted">The artifact manifest is added when the run is finalized (signed).</p></section>')
+        return out
+    total = sum(a["size"] for a in artifacts)
+    out.append(f"<p>Every file the run produced ({len(artifacts)} files, {_size(total)}), with its SHA-256. "
+               "<code>manifest.json</code> lists these files and <code>report.json</code>, <code>report.html</code> and <code>report.pdf</code>; "
+               "<code>signature.json</code> holds the Ed25519 signature over <code>manifest.json</code>"
+               + (f' by the key <span class="hash">{escape(signing["key_fingerprint"])}</span>' if signing else "") + ".</p>")
+    out.append("<p>To check that nothing was altered: <code>bwc verify RUN_DIR --key LAB_PUBLIC_KEY.pem</code> "
+               "(and <code>--filed COPY.pdf</code> to check a filed copy of this PDF against the signed one). See docs/report.md.</p>")
+    out.append('<table class="manifest"><thead><tr><th>File</th><th>Size</th><th>SHA-256</th></tr></thead><tbody>')
+    folder = ""
+    for a in sorted(artifacts, key=lambda a: (a["path"].count("/") > 0, a["path"])):
+        parent, _, name = a["path"].rpartition("/")
+        if parent != folder:
+            folder = parent
+            out.append(f'<tr class="dir"><td colspan="3">{escape(parent)}/</td></tr>')
+        out.append(f'<tr><td class="path small">{escape(name)}</td><td class="num small">{_size(a["size"])}</td><td class="sha">{escape(a["sha256"])}</td></tr>')
+    out.append("</tbody></table></section>")
+    return out
 
 
 def render_html(report: dict) -> str:
-    s = report["summary"]
-    run = report["run"]
-    incident = report.get("incident", {})
-    overall = s["overall"]
-    failed = [r for r in report["requirements"] if r["verdict"] in ("fail", "error")]
-    ordered = failed + [r for r in report["requirements"] if r not in failed]
-    h = [f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Conformance report - {escape(str(run.get('profile')))}</title><style>{CSS}</style></head><body>"]
-    h.append("<h1>Body-camera auto-activation conformance report</h1>")
-    h.append(f'<p class="muted">Generated {escape(report["generated_utc"])} by {escape(report["harness"]["name"])} {escape(report["harness"]["version"])} (git {escape(report["harness"]["git_revision"])})</p>')
-    colour = {"pass": "pass", "fail": "fail", "error": "error"}.get(overall, "not-tested")
-    h.append(f'<div class="banner {colour}"><b>Overall: {escape(overall.upper())}</b> &mdash; {s["pass"]} passed, {s["fail"]} failed, {s["error"]} could not be measured, {s["not-tested"]} not tested.</div>')
-    h.append("<h2>System under test and run</h2><table>")
-    for k, v in (("Target", run.get("target")), ("Profile", run.get("profile")), ("Scene", run.get("scene")), ("RF noise seed", run.get("seed")),
-                 ("Stimulus", f'{run.get("stimulus", {}).get("stimulus_event")} from {run.get("stimulus", {}).get("stimulus_serial")} at {_iso(run.get("stimulus", {}).get("stimulus_utc_ms"))}'),
-                 ("Simulated time", f'{run.get("simulated_s")} s'), ("Wall time of the incident", f'{run.get("incident_wall_s")} s')):
-        h.append(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>")
-    h.append("</table>")
-    devices = [(f"BWC-{c['label']}", c["serial"], f"{c['distance_ft']:g} ft from the CEW", bool(c.get("status_advert_utc_ms")) or bool(c["evidence"])) for c in incident.get("cameras", [])]
-    devices += [(f"DVR-{d['vehicle_id']}", d["serial"], f"paired with BWC-{d.get('paired_label')}", bool(d["evidence"])) for d in incident.get("dvrs", [])]
-    activated = {name: on for name, _serial, _where, on in devices}
-    h.append("<h2>Incident</h2><div class=figs>")
-    if incident.get("positions"):
-        h.append(incident_map({k: tuple(v) for k, v in incident["positions"].items()}, tuple(incident.get("source_position", (0, 0))), activated))
-    h.append("<table><tr><th>Device</th><th>Serial</th><th>Where</th><th>Recorded</th></tr>")
-    for name, serial, where, on in devices:
-        h.append(f"<tr><td>{escape(name)}</td><td><code>{escape(serial)}</code></td><td>{escape(where)}</td><td>{'yes' if on else 'no'}</td></tr>")
-    h.append("</table></div>")
-    rows = _timeline_rows(report)
-    if rows:
-        h.append("<h2>Activation timeline</h2><p class=muted>Light green: pre-event video in the clip (decoded); dark green: recording after activation. Time relative to the CEW event.</p>")
-        h.append(timeline(rows))
-    h.append("<h2>Requirement matrix</h2><table><tr><th>Id</th><th>Requirement</th><th>Limit</th><th>Measured (worst)</th><th>Verdict</th></tr>")
-    for r in ordered:
-        limit = f"{escape(r['comparator'])} {r['limit']:g} {escape(r['unit'])}" if r["limit"] is not None else "&ndash;"
-        worst = _fmt(r["measured"], r["unit"]) + (f'<br><span class=muted>{escape(r["measured_subject"])}</span>' if r.get("measured_subject") else "")
-        h.append(f"<tr><td><a href='#{escape(r['id'])}'>{escape(r['id'])}</a></td><td>{escape(r['title'])}<br><span class=muted>{escape(r['source'])}</span></td><td>{limit}</td><td>{worst}</td><td>{_badge(r['verdict'])}</td></tr>")
-    h.append("</table>")
-    for r in ordered:
-        if r["verdict"] == "not-tested":
-            continue
-        h.append(f"<h2 id='{escape(r['id'])}'>{escape(r['id'])}: {escape(r['title'])} {_badge(r['verdict'])}</h2><p>{escape(r['text'])}</p><p class=muted>Source: {escape(r['source'])}</p>")
-        for msg in r["messages"]:
-            h.append(f"<pre>{escape(msg)}</pre>")
-        h.append("<table><tr><th>Device</th><th>Measurement</th><th>Value</th><th>Limit</th><th>Verdict</th></tr>")
-        for m in r["measurements"]:
-            lim = f"{escape(str(m['comparator']))} {_fmt(m['limit'], m['unit'])}" if m["comparator"] else "&ndash;"
-            note = f"<br><span class=muted>{escape(m['note'])}</span>" if m.get("note") else ""
-            h.append(f"<tr><td>{escape(m['subject'])}</td><td>{escape(m['name'])}{note}</td><td>{_fmt(m['value'], m['unit'])}</td><td>{lim}</td><td>{_badge(m['verdict'])}</td></tr>")
-        h.append("</table>")
-    nt = [r["id"] for r in report["requirements"] if r["verdict"] == "not-tested"]
-    if nt:
-        h.append(f"<h2>Not tested in this run</h2><p>{escape(', '.join(nt))}: in the catalogue, no test in this suite measures them yet.</p>")
+    run, cover = report["run"], report.get("cover", {})
+    title = f'Conformance report - {cover.get("project") or "bwc-harness"} - {run.get("profile")}'
+    h = [f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>',
+         f'<meta name="author" content="{escape(cover.get("operator") or "")}">',
+         f'<meta name="generator" content="{escape(report["harness"]["name"])} {escape(report["harness"]["version"])}">',
+         f'<meta name="description" content="{escape(cover.get("agency") or "")} conformance report, schema {escape(report["schema"])}">',
+         f'<meta name="dcterms.created" content="{escape(report["generated_utc"])}">',
+         f"<style>{CSS}</style></head><body>"]
+    h += _cover(report)
+    h += _summary(report)
+    h += _matrix(report)
+    fig_no = [0]
+    for r in ordered_requirements(report):
+        if r["verdict"] != "not-tested":
+            h += _requirement(report, r, fig_no)
+    h += _provenance(report)
+    h += _manifest(report)
     h.append("</body></html>")
     return "\n".join(h)
 

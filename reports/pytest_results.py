@@ -4,6 +4,8 @@ and results.json at the end of the session."""
 from __future__ import annotations
 
 import json
+import platform
+from collections.abc import Iterator
 from pathlib import Path
 
 import allure
@@ -61,7 +63,7 @@ def _requirement(item: pytest.Item) -> str | None:
 
 
 @pytest.fixture
-def measure(request: pytest.FixtureRequest) -> Recorder:
+def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     req = _requirement(request.node)
     if req is None:
         raise MeasurementError(f"{request.node.nodeid} uses 'measure' without @pytest.mark.requirement")
@@ -106,3 +108,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("bwc_out", default=None)
     if out:
         session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")
+    alluredir = session.config.getoption("allure_report_dir", default=None)
+    if alluredir and Path(alluredir).is_dir():  # the Environment widget of the Allure report
+        opts = {k: session.config.getoption(f"bwc_{k}", default=None) for k in ("target", "profile", "seed")}
+        lines = [f"{k}={v}" for k, v in opts.items() if v is not None] + [f"python={platform.python_version()}", f"pytest={pytest.__version__}"]
+        (Path(alluredir) / "environment.properties").write_text("\n".join(lines) + "\n")

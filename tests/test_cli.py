@@ -20,7 +20,7 @@ def _bwc(*args, cwd=REPO):
         (["run", "--profile", "nope"], "unknown profile 'nope'"),
         (["run", "--seed", "-1"], "--seed -1"),
         (["run", "--seed", "x"], "invalid int value"),
-        (["run", "--target", "/no/such/bench.yaml"], "no such bench file"),
+        (["run", "--target", "/no/such/bench.yaml"], "/no/such/bench.yaml: cannot read"),
         (["frobnicate"], "invalid choice"),
     ],
 )

@@ -1,0 +1,126 @@
+"""bwc verify: an intact signed run passes; any flipped byte, missing or added file, forged
+signature or untrusted key fails with a message naming it; bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bwc.cli import main
+from protocols.evidence_manifest import build_manifest, canonical_json, generate_private_key, key_fingerprint, signature_document
+from reports.signing import MANIFEST, SIGNATURE
+from tests.reports.conftest import bwc
+
+
+def _verify(capsys, *args: str) -> tuple[int, str]:
+    code = main(["verify", *args])
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def _flip(path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset % len(data)] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_intact_run_verifies_with_the_trusted_key(reference_run, test_key):
+    proc = bwc("verify", str(reference_run.dir), "--key", str(test_key.public_pem), "--filed", str(reference_run.dir / "report.pdf"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "OK" in proc.stdout and key_fingerprint(test_key.private.public_key()) in proc.stdout
+    assert "the trusted key" in proc.stdout and "filed copy matches" in proc.stdout
+    manifest = json.loads((reference_run.dir / MANIFEST).read_text())
+    on_disk = {p.relative_to(reference_run.dir).as_posix() for p in reference_run.dir.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk - {MANIFEST, SIGNATURE}, "the manifest covers every artifact of the run"
+    for name in ("report.pdf", "report.html", "report.json", "results.json", "air.pcap", "junit.xml", "provenance.json"):
+        assert name in manifest["files"]
+    assert any(p.startswith("evidence/") and p.endswith(".mp4") for p in manifest["files"])
+    assert any(p.startswith("allure-results/") for p in manifest["files"])
+
+
+def test_a_flipped_byte_in_any_artifact_fails(reference_copy, capsys):
+    files = sorted(json.loads((reference_copy / MANIFEST).read_text())["files"]) + [MANIFEST, SIGNATURE]
+    assert len(files) > 20
+    for i, rel in enumerate(files):
+        path = reference_copy / rel
+        original = path.read_bytes()
+        _flip(path, 7919 * (i + 1))  # a different place in each file
+        code, out = _verify(capsys, str(reference_copy))
+        assert code == 1, f"flipping a byte of {rel} was not detected"
+        assert "FAILED" in out and (rel in out or MANIFEST in out or SIGNATURE in out), out
+        path.write_bytes(original)
+    assert _verify(capsys, str(reference_copy))[0] == 0, "restored run verifies again"
+
+
+def test_missing_and_added_files_fail(reference_copy, capsys):
+    clip = next((reference_copy / "evidence").rglob("*.mp4"))
+    rel = clip.relative_to(reference_copy).as_posix()
+    clip.unlink()
+    (reference_copy / "evidence" / "extra.mp4").write_bytes(b"not evidence")
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1
+    assert f"missing: {rel}" in out and "added: evidence/extra.mp4" in out
+
+
+def test_forged_resignature_is_caught_by_the_trusted_key(reference_copy, test_key, capsys):
+    """Someone alters a result and re-signs everything consistently with their own key:
+    only the trusted key check can tell (docs/report.md, trust model)."""
+    report = json.loads((reference_copy / "report.json").read_text())
+    forger = generate_private_key()
+    report["summary"]["overall"] = "pass-forged"
+    report["signing"]["key_fingerprint"] = key_fingerprint(forger.public_key())
+    (reference_copy / "report.json").write_text(json.dumps(report, indent=2))
+    data = canonical_json(build_manifest(reference_copy, exclude={MANIFEST, SIGNATURE}))
+    (reference_copy / MANIFEST).write_bytes(data)
+    (reference_copy / SIGNATURE).write_text(json.dumps(signature_document(forger, data, MANIFEST, "2026-01-01T00:00:00Z")))
+    assert _verify(capsys, str(reference_copy))[0] == 0
+    code, out = _verify(capsys, str(reference_copy), "--key", str(test_key.public_pem))
+    assert code == 1 and "not by the trusted key" in out
+
+
+def test_resigned_manifest_without_updating_the_report_fails(reference_copy, capsys):
+    forger = generate_private_key()
+    data = (reference_copy / MANIFEST).read_bytes()
+    (reference_copy / SIGNATURE).write_text(json.dumps(signature_document(forger, data, MANIFEST, "2026-01-01T00:00:00Z")))
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and "report.json names signing key" in out
+
+
+def test_altered_filed_copy_fails(reference_run, tmp_path, capsys):
+    copy = tmp_path / "filed.pdf"
+    shutil.copy(reference_run.dir / "report.pdf", copy)
+    _flip(copy, 5000)
+    code, out = _verify(capsys, str(reference_run.dir), "--filed", str(copy))
+    assert code == 1 and "matches no signed file" in out
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda d: d / "nope", "no such directory"),
+    (lambda d: (d / "f.txt").write_text("x") and d / "f.txt", "is not a directory"),
+    (lambda d: d, "not a bwc run directory"),
+])
+def test_bad_input_exits_2_without_traceback(tmp_path, make, needle):
+    proc = bwc("verify", str(make(tmp_path)))
+    assert proc.returncode == 2 and needle in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_bad_key_and_filed_arguments_exit_2(reference_run, tmp_path):
+    junk = tmp_path / "junk.pem"
+    junk.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    for args, needle in ((["--key", str(tmp_path / "missing.pem")], "cannot read"), (["--key", str(junk)], "not a PEM public key"),
+                         (["--filed", str(tmp_path / "missing.pdf")], "no such file")):
+        proc = bwc("verify", str(reference_run.dir), *args)
+        assert proc.returncode == 2 and needle in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_unsigned_run_fails(reference_copy, capsys):
+    (reference_copy / SIGNATURE).unlink()
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and f"{SIGNATURE} is missing" in out
+    (reference_copy / MANIFEST).unlink()
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and f"{MANIFEST} is missing" in out
