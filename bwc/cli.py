@@ -117,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from reports.finalize import FinalizeError, finalize_run
 
     try:
-        finalize_run(out, report)
+        finalize_run(out, report, pdf=not args.no_pdf)
     except FinalizeError as exc:
         raise UsageError(f"{out}: results written, but the run could not be signed: {exc}") from None
     s = report["summary"]
@@ -132,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  {r['id']:<10} {r['verdict']:<11} {measured:>18}  {limit}")
     print(f"\n  overall {s['overall'].upper()}: {s['pass']} pass, {s['fail']} fail, {s['error']} error, {s['not-tested']} not tested")
     print(f"  simulated {report['run'].get('simulated_s')} s in {wall:.1f} s wall")
-    print(f"  report: {out / 'report.pdf'} (and report.html); signed by {report['signing']['key_fingerprint']}; check: bwc verify {out}")
+    print(f"  report: {out / ('report.html' if args.no_pdf else 'report.pdf')}; signed by {report['signing']['key_fingerprint']}; check: bwc verify {out}")
     return EXIT_OK if s["overall"] == "pass" else EXIT_FAIL
 
 
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", default="virtual", help="'virtual' (default) or a bench file")
     run.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out directory")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's failure details")
+    run.add_argument("--no-pdf", action="store_true", help="skip report.pdf (JSON and HTML are still written and signed)")
     run.add_argument("--agency", default="", help="agency name for the report cover")
     run.add_argument("--project", default="", help="procurement / project name for the report cover")
     run.add_argument("--operator", default=os.environ.get("USER", ""), help="who ran the test (default: $USER)")

@@ -26,18 +26,18 @@ class FinalizeError(Exception):
     names the problem and what to do."""
 
 
-def finalize_run(out_dir: Path, report: dict, *, signing_key: Ed25519PrivateKey | None = None) -> list[str]:
+def finalize_run(out_dir: Path, report: dict, *, signing_key: Ed25519PrivateKey | None = None, pdf: bool = True) -> list[str]:
     """Add provenance, the artifact hashes and the signing key to the report, rewrite
     report.json and report.html, write report.pdf, provenance.json, manifest.json (every
     file in out_dir) and signature.json. Returns the paths written. ``report`` is updated
     in place. The signing key defaults to the harness key (docs/report.md)."""
     try:
-        return _finalize(out_dir, report, signing_key)
+        return _finalize(out_dir, report, signing_key, pdf)
     except OSError as exc:
         raise FinalizeError(f"cannot write {getattr(exc, 'filename', None) or out_dir}: {exc.strerror or exc}") from None
 
 
-def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None) -> list[str]:
+def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None, pdf: bool = True) -> list[str]:
     written: list[str] = []
     if signing_key is None:
         try:
@@ -63,10 +63,11 @@ def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None
     report["artifacts"] = [{"path": rel, **entry} for rel, entry in sorted(files.items())]
     written.append(str(write_report_json(report, out_dir)))
     written.append(str(write_report_html(report, out_dir)))
-    try:
-        written.append(str(write_report_pdf(report, out_dir)))
-    except PdfError as exc:
-        raise FinalizeError(str(exc)) from None
+    if pdf:
+        try:
+            written.append(str(write_report_pdf(report, out_dir)))
+        except PdfError as exc:
+            raise FinalizeError(str(exc)) from None
     signed_utc = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     written += [str(p) for p in sign_run(out_dir, signing_key, signed_utc)]
     return written

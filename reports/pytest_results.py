@@ -15,6 +15,7 @@ from conformance.catalogue import load_catalogue
 from reports.results import Measurement, RunResults, TestOutcome, judge
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
+RECORDER_KEY = pytest.StashKey["Recorder"]()
 
 
 class MeasurementError(Exception):
@@ -55,6 +56,39 @@ class Recorder:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS_KEY] = RunResults()
     config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test measures")
+    if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(XdistCollector(config.stash[RESULTS_KEY]), "bwc-xdist-collector")
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+class XdistCollector:
+    """Under pytest-xdist each worker measures; this plugin on the controller gathers what the
+    workers attach to their reports, so results.json (and so the verdicts) are the same as a
+    serial run's."""
+
+    def __init__(self, results: RunResults) -> None:
+        self.results = results
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, payload in report.user_properties:
+            if key != "bwc":
+                continue
+            self.results.tests.append(TestOutcome(**payload["outcome"]))
+            self.results.measurements += [Measurement(**m) for m in payload["measurements"]]
+            if payload.get("options"):
+                self.results.options = payload["options"]
+            merge_incident(self.results.incident, payload.get("incident") or {})
+
+
+def merge_incident(into: dict, part: dict) -> None:
+    """The main scene's record, plus every scenario's summary and the sweep, from any worker."""
+    scenarios = {**into.get("scenarios", {}), **part.get("scenarios", {})}
+    into.update({k: v for k, v in part.items() if k != "scenarios"})
+    if scenarios:
+        into["scenarios"] = scenarios
 
 
 def _requirement(item: pytest.Item) -> str | None:
@@ -77,6 +111,7 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     allure.dynamic.label("source", r.source)
     allure.dynamic.description(r.text)
     recorder = Recorder(request.config.stash[RESULTS_KEY], req)
+    request.node.stash[RECORDER_KEY] = recorder
     yield recorder
     if recorder.mine:
         allure.attach(
@@ -100,13 +135,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         else:
             outcome = "error"
         message = "" if report.passed else str(call.excinfo.value) if call.excinfo else report.longreprtext[-2000:]
-        results.tests.append(TestOutcome(item.nodeid, req, outcome, message[:4000], round(report.duration, 4)))
+        test = TestOutcome(item.nodeid, req, outcome, message[:4000], round(report.duration, 4))
+        results.tests.append(test)
+        if is_worker(item.config):  # hand the controller what this test measured (see XdistCollector)
+            recorder = item.stash.get(RECORDER_KEY, None)
+            payload = {
+                "outcome": test.__dict__.copy(),
+                "measurements": [m.__dict__.copy() for m in (recorder.mine if recorder else [])],
+                "options": results.options,
+                "incident": results.incident,
+            }
+            report.user_properties.append(("bwc", json.loads(json.dumps(payload, default=str))))  # plain data for execnet
     return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("bwc_out", default=None)
-    if out:
+    if out and not is_worker(session.config):
         session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")
     alluredir = session.config.getoption("allure_report_dir", default=None)
     if alluredir and Path(alluredir).is_dir():  # the Environment widget of the Allure report

@@ -27,3 +27,83 @@ def require_tool(name: str) -> str:
     if path is None:
         pytest.fail(f"{name} is not installed: run scripts/system-deps (make test does)")
     return path
+
+
+# -- real runs shared by the report and suite tests (one per session each) --------------------
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocols.evidence_manifest import generate_private_key, private_key_to_pem, public_key_to_pem
+
+REPO = Path(__file__).resolve().parents[1]
+COVER = {"agency": "Springfield Police Department", "project": "BWC procurement RFP-2026-07", "operator": "J. Auditor"}
+
+
+@dataclass(frozen=True)
+class Run:
+    dir: Path
+    stdout: str
+    returncode: int
+
+    def report(self) -> dict:
+        return json.loads((self.dir / "report.json").read_text())
+
+    def results(self) -> dict:
+        return json.loads((self.dir / "results.json").read_text())
+
+
+@dataclass(frozen=True)
+class TestKey:
+    __test__ = False
+    private: Ed25519PrivateKey
+    private_pem: Path
+    public_pem: Path
+
+
+@pytest.fixture(scope="session")
+def test_key(tmp_path_factory) -> TestKey:
+    d = tmp_path_factory.mktemp("keys")
+    key = generate_private_key()
+    (d / "lab.pem").write_bytes(private_key_to_pem(key))
+    (d / "lab.pem").chmod(0o600)
+    (d / "lab-public.pem").write_bytes(public_key_to_pem(key.public_key()))
+    return TestKey(key, d / "lab.pem", d / "lab-public.pem")
+
+
+def bwc(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bwc", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _run(out: Path, profile: str, key: TestKey) -> Run:
+    proc = bwc("run", "--out", str(out), "--force", "--profile", profile, "--seed", "0", "--agency", COVER["agency"],
+               "--project", COVER["project"], "--operator", COVER["operator"], env={"BWC_SIGNING_KEY": str(key.private_pem)})
+    assert (out / "report.json").exists(), f"bwc run --profile {profile} wrote no report:\n{proc.stdout}\n{proc.stderr}"
+    assert (out / "signature.json").exists(), f"bwc run --profile {profile} did not sign the run:\n{proc.stderr}"
+    return Run(out, proc.stdout, proc.returncode)
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory, test_key) -> Run:
+    return _run(tmp_path_factory.mktemp("runs") / "reference", "reference", test_key)
+
+
+@pytest.fixture(scope="session")
+def short_buffer_run(tmp_path_factory, test_key) -> Run:
+    return _run(tmp_path_factory.mktemp("runs") / "short-buffer", "short-buffer", test_key)
+
+
+@pytest.fixture
+def reference_copy(reference_run, tmp_path) -> Path:
+    """A private copy of the reference run directory, free to alter."""
+    dst = tmp_path / "run"
+    shutil.copytree(reference_run.dir, dst)
+    return dst

@@ -44,5 +44,5 @@ def test_profiles_lists_defects_with_their_requirements():
     assert proc.returncode == 0
     items = {p["name"]: p for p in json.loads(proc.stdout)}
     assert items["reference"]["violates"] == []
-    assert items["short-buffer"]["violates"] == ["PRE-001"]
+    assert items["short-buffer"]["violates"] == ["PRE-001", "PRE-002"]
     assert all(p["violates"] for p in items.values() if p["defect"])

@@ -26,16 +26,10 @@ def _run(out: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bwc", "run", "--out", str(out), *args], cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def reference_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
-    out = tmp_path_factory.mktemp("ref") / "run"
-    return _run(out, "--seed", "4"), out
-
-
 def test_reference_passes_and_writes_every_artifact(reference_run):
-    proc, out = reference_run
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in ("report.json", "report.html", "air.pcap", "results.json", "junit.xml"):
+    out = reference_run.dir
+    assert reference_run.returncode == 0, reference_run.stdout
+    for name in ("report.json", "report.html", "report.pdf", "manifest.json", "signature.json", "air.pcap", "results.json", "junit.xml"):
         assert (out / name).is_file(), name
     assert any((out / "allure-results").glob("*-result.json"))
     report = json.loads((out / "report.json").read_text())
@@ -47,7 +41,7 @@ def test_reference_passes_and_writes_every_artifact(reference_run):
 
 
 def test_report_numbers_match_the_measurements(reference_run):
-    _, out = reference_run
+    out = reference_run.dir
     report = json.loads((out / "report.json").read_text())
     results = json.loads((out / "results.json").read_text())
     pre = next(r for r in report["requirements"] if r["id"] == "PRE-001")
@@ -61,7 +55,7 @@ def test_report_numbers_match_the_measurements(reference_run):
 
 
 def test_evidence_holds_30_s_before_the_trigger(reference_run):
-    _, out = reference_run
+    out = reference_run.dir
     report = json.loads((out / "report.json").read_text())
     stimulus = report["incident"]["stimulus_utc_ms"]
     clips = sorted((out / "evidence").glob("X6BWC*/*.mp4"))
@@ -78,7 +72,7 @@ def test_evidence_holds_30_s_before_the_trigger(reference_run):
 
 def test_pcap_dissects_in_tshark(reference_run):
     tshark = require_tool("tshark")
-    _, out = reference_run
+    out = reference_run.dir
     pcap = str(out / "air.pcap")
 
     def count(filt: str) -> int:
@@ -93,11 +87,16 @@ def test_pcap_dissects_in_tshark(reference_run):
 
 
 @pytest.mark.parametrize("name", [n for n in PROFILES if n != "reference"])
-def test_each_profile_fails_exactly_what_it_declares(name, tmp_path):
+def test_each_profile_fails_exactly_what_it_declares(name, tmp_path, request):
     profile = PROFILES[name]
-    proc = _run(tmp_path / "run", "--profile", name, "--seed", "2")
-    assert proc.returncode == (1 if profile.violates else 0), proc.stdout + proc.stderr
-    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    if name == "short-buffer":  # the report tests' run of it (seed 0, with the PDF) serves here too
+        run = request.getfixturevalue("short_buffer_run")
+        returncode, output, out = run.returncode, run.stdout, run.dir
+    else:
+        proc = _run(tmp_path / "run", "--profile", name, "--seed", "2", "--no-pdf")
+        returncode, output, out = proc.returncode, proc.stdout + proc.stderr, tmp_path / "run"
+    assert returncode == (1 if profile.violates else 0), output
+    report = json.loads((out / "report.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
     failing = {k for k, v in verdicts.items() if v == "fail"}
     assert failing == set(profile.violates)

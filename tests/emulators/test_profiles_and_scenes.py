@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_builtins_load_and_declare_requirements():
     profiles = {p.name: p for p in builtin_profiles()}
     assert builtin_profiles()[0].name == "reference" and not profiles["reference"].violates
-    assert profiles["short-buffer"].bwc.pre_event_s == 20 and profiles["short-buffer"].violates == ("PRE-001",)
+    assert profiles["short-buffer"].bwc.pre_event_s == 20 and profiles["short-buffer"].violates == ("PRE-001", "PRE-002")
     assert profiles["group-stop-from-bwc"].dvr.group_mode  # inherits watchguard-like
     assert all(p.approximation for n, p in profiles.items() if n.endswith("-like"))
     catalogue = (REPO / "conformance" / "requirements.yaml").read_text()
