@@ -86,9 +86,12 @@ class XdistCollector:
 def merge_incident(into: dict, part: dict) -> None:
     """The main scene's record, plus every scenario's summary and the sweep, from any worker."""
     scenarios = {**into.get("scenarios", {}), **part.get("scenarios", {})}
-    into.update({k: v for k, v in part.items() if k != "scenarios"})
+    devices = {d["serial"]: d for d in into.get("devices", []) + part.get("devices", [])}
+    into.update({k: v for k, v in part.items() if k not in ("scenarios", "devices")})
     if scenarios:
         into["scenarios"] = scenarios
+    if devices:
+        into["devices"] = list(devices.values())
 
 
 def _requirement(item: pytest.Item) -> str | None:
