@@ -78,7 +78,23 @@ async def run(args) -> int:
     shutil.rmtree(work, ignore_errors=True)
     await stim.close()
     await obs.close()
-    print(json.dumps({"clips": sum(len(c.core.clips) for c in cams)}), flush=True)
+    docks = []
+    if args.dock:  # the officers put the cameras that recorded in their docks
+        from emulators.dock import DockedCamera
+
+        try:
+            for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+                dock = DockedCamera(folder, out / f"dock-{folder.name}.img", folder.name)
+                dock.attach()
+                docks.append(dock)
+            print(json.dumps({"clips": sum(len(c.core.clips) for c in cams), "docks": [d.device for d in docks]}), flush=True)
+            stop.clear()
+            await stop.wait()  # docked until the harness is done (SIGTERM)
+        finally:
+            for dock in docks:
+                dock.detach()
+    else:
+        print(json.dumps({"clips": sum(len(c.core.clips) for c in cams)}), flush=True)
     return 0
 
 
@@ -91,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--auto-stop", type=float, default=5.0, help="seconds after a recording starts that the officer stops it")
     ap.add_argument("--seconds", type=float, default=60.0, help="run this long at most (SIGTERM ends it sooner)")
+    ap.add_argument("--dock", action="store_true", help="at the end, dock each camera that recorded (FAT on a loop device) until SIGTERM")
     args = ap.parse_args(argv)
     try:
         return asyncio.run(run(args))
