@@ -107,3 +107,14 @@ def reference_copy(reference_run, tmp_path) -> Path:
     dst = tmp_path / "run"
     shutil.copytree(reference_run.dir, dst)
     return dst
+
+
+SHARED_RUNS = {"reference_run", "short_buffer_run", "reference_copy"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (--dist loadgroup) the tests that read the shared real runs go to one
+    worker, so each run is made once; everything else spreads over the workers."""
+    for item in items:
+        if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-runs"))
