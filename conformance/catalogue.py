@@ -20,6 +20,7 @@ class Limit:
     value: float
     unit: str
     comparator: str
+    marginal: float = 0.0  # passing values this close to the limit are reported as marginal
 
     def holds(self, measured: float) -> bool:
         if self.comparator == ">=":
@@ -31,7 +32,8 @@ class Limit:
         raise CatalogueError(f"unknown comparator {self.comparator!r}")
 
     def describe(self) -> str:
-        return f"{self.comparator} {self.value:g} {self.unit}"
+        band = f" (marginal within {self.marginal:g})" if self.marginal else ""
+        return f"{self.comparator} {self.value:g} {self.unit}{band}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Requirement]:
             req = Requirement(
                 id=raw["id"], family=raw["family"], title=raw["title"], text=" ".join(str(raw.get("text", raw["title"])).split()),
                 source=raw["source"], method=raw.get("method", ""),
-                limit=Limit(float(limit["value"]), str(limit["unit"]), str(limit["comparator"])) if limit else None,
+                limit=Limit(float(limit["value"]), str(limit["unit"]), str(limit["comparator"]), float(limit.get("marginal", 0.0))) if limit else None,
                 roles=tuple(raw.get("roles", ())),
                 extra={k: v for k, v in raw.items() if k not in {"id", "family", "title", "text", "source", "method", "limit", "roles"}},
             )

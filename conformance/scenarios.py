@@ -63,7 +63,7 @@ def signal_rules() -> SceneSpec:
         Step(58.0, "cancel", "F"),
         Step(62.0, "stop", "F"),
         Step(65.0, "cew", "Q", {"event": "trigger"}),
-        Step(77.0, "cancel", "F"),
+        Step(80.0, "cancel", "F"),  # 15 s after the event: outside the 10 s window even for a camera 4 s late
         Step(90.0, "stop_all"),
     )
     return SceneSpec("signal-rules", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=93.0,
@@ -75,7 +75,9 @@ EVENT_SOURCES = (("ARM", "cew", "armed"), ("TRG", "cew", "trigger"), ("ARC", "ce
 
 def event_types() -> SceneSpec:
     """ACT-001 for every activating source event: four bench sources 10 ft around camera X,
-    one event each, the camera stopped between them."""
+    one event each, 36 s apart; the camera is stopped 6 s after each event and again after
+    that event's burst has ended, so it is READY for the next one even if it (wrongly)
+    restarted on the repeats."""
     officers = [OfficerSpec("X", still((0.0, 0.0)), "X6EVT00X1")]
     timeline = []
     positions = ((10.0, 0.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0))
@@ -83,9 +85,9 @@ def event_types() -> SceneSpec:
         serial = f"X8EVT0{tag}"
         officers.append(OfficerSpec(tag, still(pos), None, cew_serial=serial if kind == "cew" else None,
                                     holster_serial=serial if kind == "holster" else None))
-        t0 = 15.0 + 12.0 * i
-        timeline += [Step(t0, kind, tag, {"event": event}), Step(t0 + 6.0, "stop", "X")]
-    return SceneSpec("event-types", tuple(officers), (), tuple(timeline), end_s=15.0 + 12.0 * 4 + 2.0,
+        t0 = 15.0 + 36.0 * i
+        timeline += [Step(t0, kind, tag, {"event": event}), Step(t0 + 6.0, "stop", "X"), Step(t0 + 32.0, "stop", "X")]
+    return SceneSpec("event-types", tuple(officers), (), tuple(timeline), end_s=15.0 + 36.0 * 4,
                      description="CEW armed, trigger, arc and holster draw each start camera X")
 
 

@@ -70,10 +70,10 @@ def test_act001_every_source_event_activates(scenarios, measure):
 @pytest.mark.requirement("ACT-002")
 def test_act002_vehicle_event_routing(scenarios, measure):
     rec = scenarios.run("vehicle")
-    event_t = step_utc_ms(rec, "input", "CAR-V1", 2)  # the held light bar
+    since = step_utc_ms(rec, "input", "CAR-V1", 0)  # the light-bar inputs begin (glitches, then held on)
 
     def recorded(evidence) -> bool:
-        return any((activation_utc_ms(i) or 0) >= event_t - 100 for i in evidence)
+        return any((activation_utc_ms(i) or 0) >= since - 100 for i in evidence)
 
     own = rec.dvr("CAR-V1")
     other = rec.dvr("CAR-V2")
@@ -121,7 +121,7 @@ def test_act004_false_signal_cancel(scenarios, measure):
     late = clips(cam.evidence, reason="CEW_TRIGGER")
     if not late:
         measure.cannot_measure(who, "cancel after the window", "the second CEW event did not start the camera")
-    measure.check(who, "cancel 12 s after a Signal start is refused (clip not marked)", bool(late[0].metadata.get("false_signal")), "", False, "==")
+    measure.check(who, "cancel 15 s after the event is refused (clip not marked)", bool(late[0].metadata.get("false_signal")), "", False, "==")
     measure.verdict()
 
 
@@ -191,5 +191,5 @@ def test_act006_allow_list(scenarios, measure):
     unlisted = clips(cam.evidence, sender="X8ALW000U")
     listed = clips(cam.evidence, sender=ALLOWED_SENDER)
     measure.check(who, "recordings started by a sender not on the allow-list", len(unlisted), "recordings", 0, "==")
-    measure.check(who, "the allow-listed sender starts a recording", len(listed) == 1, "", True, "==")
+    measure.check(who, "the allow-listed sender starts a recording", len(listed) >= 1, "", True, "==")
     measure.verdict()

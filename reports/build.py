@@ -16,7 +16,7 @@ from reports.results import Measurement, RunResults, requirement_verdict
 REPORT_SCHEMA = "bwc-report/2"
 READABLE_SCHEMAS = ("bwc-report/1", "bwc-report/2")
 HARNESS_VERSION = "0.1.0"
-VERDICT_ORDER = ("fail", "error", "pass", "not-tested")
+VERDICT_ORDER = ("fail", "error", "marginal", "pass", "not-tested")
 CLOCK_TOLERANCE_MS = 100  # as conformance.incident_view: clips activated before the stimulus are not the incident's
 
 
@@ -239,8 +239,9 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
         rows.append({"id": req_id, "family": "unknown", "title": "not in the catalogue", "text": "", "source": "", "method": "", "parameters": {},
                      "verdict": "error", "measured": None, "measured_subject": None, "measured_limit": None, "limit": None, "unit": None, "comparator": None,
                      "tests": [], "messages": [f"{req_id} is tested but missing from conformance/requirements.yaml"], "measurements": []})
-    counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "fail", "error", "not-tested")}
-    overall = "fail" if counts["fail"] else "error" if counts["error"] else "pass" if counts["pass"] else "not-tested"
+    counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "marginal", "fail", "error", "not-tested")}
+    overall = ("fail" if counts["fail"] else "error" if counts["error"] else "marginal" if counts["marginal"]
+               else "pass" if counts["pass"] else "not-tested")
     incident = results.incident
     report = {
         "schema": REPORT_SCHEMA,

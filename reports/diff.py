@@ -40,16 +40,17 @@ def load_report(arg: str) -> tuple[dict, Path]:
 
 
 def verdict_change(a: str | None, b: str | None) -> str:
-    """regressed | improved | changed | same (a, b: pass|fail|error|not-tested|info|None)."""
+    """regressed | improved | changed | same (a, b: pass|marginal|fail|error|not-tested|info|None).
+    pass <-> marginal is a change, not a regression: both pass."""
     if a == b:
         return "same"
-    if b in BAD and a in ("pass", "not-tested", "info", None):
+    if b in BAD and a in ("pass", "marginal", "not-tested", "info", None):
         return "regressed"
-    if a == "pass" and b in ("not-tested", None):
+    if a in ("pass", "marginal") and b in ("not-tested", None):
         return "regressed"  # no longer measured
-    if a in BAD and b == "pass":
+    if a in BAD and b in ("pass", "marginal"):
         return "improved"
-    if a in ("not-tested", None) and b == "pass":
+    if a in ("not-tested", None) and b in ("pass", "marginal"):
         return "improved"
     return "changed"
 

@@ -20,7 +20,7 @@ table{border-collapse:collapse;width:100%;font-size:.87rem;margin:.4rem 0} th,td
 th{background:var(--soft)} td.num{text-align:right;white-space:nowrap} table.kv th{width:13rem}
 .v{font-weight:700;text-transform:uppercase;font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;white-space:nowrap}
 .pass{background:#dafbe1;color:#1a7f37} .fail{background:#ffebe9;color:#cf222e} .error{background:#fff8c5;color:#7d4e00}
-.not-tested{background:#eaeef2;color:#57606a} .info{background:#ddf4ff;color:#0969da}
+.not-tested{background:#eaeef2;color:#57606a} .marginal{background:#fff1e5;color:#bc4c00} .info{background:#ddf4ff;color:#0969da}
 .banner{padding:.8rem 1rem;border-radius:.5rem;margin:1rem 0;font-size:1.1rem}
 .muted{color:var(--muted);font-size:.85em} .small{font-size:.85em}
 code,.mono{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.86em}
@@ -58,7 +58,7 @@ ul.attention li{margin:.35rem 0}
 }
 """
 
-VERDICT_WORDS = {"pass": "passed", "fail": "failed", "error": "could not be measured", "not-tested": "not tested"}
+VERDICT_WORDS = {"pass": "passed", "marginal": "passed at the margin", "fail": "failed", "error": "could not be measured", "not-tested": "not tested"}
 
 
 def _badge(verdict: str) -> str:
@@ -140,16 +140,17 @@ def _scenarios(report: dict) -> str:
 
 def _cover(report: dict) -> list[str]:
     cover, run, s, h = report.get("cover", {}), report["run"], report["summary"], report["harness"]
-    tested = s["pass"] + s["fail"] + s["error"]
+    tested = s["pass"] + s.get("marginal", 0) + s["fail"] + s["error"]
     title = cover.get("project") or "Body-camera auto-activation conformance"
     runline = " · ".join(x for x in (cover.get("agency"), cover.get("project"), f"profile {run.get('profile')}", _date(report["generated_utc"])) if x)
     out = ['<header class="cover">', '<p class="kicker">Conformance report &middot; auto-activated body-worn cameras</p>',
            f"<h1>{escape(title)}</h1>", f'<p class="agency">{_given(cover.get("agency"), "--agency")}</p>',
            f'<p class="runline">{escape(runline)}</p>']
     overall = s["overall"]
-    colour = overall if overall in ("pass", "fail", "error") else "not-tested"
+    colour = overall if overall in ("pass", "marginal", "fail", "error") else "not-tested"
     out.append(f'<div class="banner {colour}"><b>Overall: {escape(overall.upper())}</b> &mdash; of {tested} requirements tested, '
-               f'{s["pass"]} passed, {s["fail"]} failed, {s["error"]} could not be measured; {s["not-tested"]} more in the catalogue are not tested yet.</div>')
+               f'{s["pass"]} passed, {s.get("marginal", 0)} passed at the margin, {s["fail"]} failed, {s["error"]} could not be measured; '
+               f'{s["not-tested"]} more in the catalogue are not tested yet.</div>')
     signing = report.get("signing", {})
     stim = run.get("stimulus", {})
     rows = [
@@ -182,8 +183,8 @@ def _summary(report: dict) -> list[str]:
     s = report["summary"]
     reqs = ordered_requirements(report)
     out = ['<section id="summary"><h2>Executive summary</h2><div class="counts">']
-    for v in ("fail", "error", "pass", "not-tested"):
-        out.append(f'<div class="{v}"><b>{s[v]}</b>{escape(VERDICT_WORDS[v])}</div>')
+    for v in ("fail", "error", "marginal", "pass", "not-tested"):
+        out.append(f'<div class="{v}"><b>{s.get(v, 0)}</b>{escape(VERDICT_WORDS[v])}</div>')
     out.append("</div>")
     attention = [r for r in reqs if r["verdict"] in ("fail", "error")]
     if attention:
@@ -201,11 +202,12 @@ def _summary(report: dict) -> list[str]:
         out.append("</ul>")
     else:
         out.append("<p>Every requirement this suite tests was met.</p>")
-    passed = [r for r in reqs if r["verdict"] == "pass"]
+    passed = [r for r in reqs if r["verdict"] in ("marginal", "pass")]
     if passed:
         out.append("<h3>Requirements met</h3><ul>")
         for r in passed:
-            out.append(f'<li><a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: {_passed_line(r)}.</li>')
+            mark = f'{_badge("marginal")} ' if r["verdict"] == "marginal" else ""
+            out.append(f'<li>{mark}<a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: {_passed_line(r)}.</li>')
         out.append("</ul>")
     nt = [r["id"] for r in reqs if r["verdict"] == "not-tested"]
     if nt:

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-VERDICTS = ("pass", "fail", "error", "not-tested")
+VERDICTS = ("pass", "marginal", "fail", "error", "not-tested")
 RESULTS_SCHEMA = "bwc-results/1"
 
 
@@ -66,15 +66,20 @@ class RunResults:
         )
 
 
-def judge(value: float | bool | None, limit: float | bool | None, comparator: str | None) -> str:
+def judge(value: float | bool | None, limit: float | bool | None, comparator: str | None, marginal: float = 0.0) -> str:
+    """pass | marginal (passes, but within ``marginal`` of the limit) | fail | error | info."""
     if comparator is None:
         return "info"
     if value is None:
         return "error"
     if comparator == ">=":
-        return "pass" if value >= limit else "fail"  # type: ignore[operator]
+        if value < limit:  # type: ignore[operator]
+            return "fail"
+        return "marginal" if marginal > 0 and value < limit + marginal else "pass"  # type: ignore[operator]
     if comparator == "<=":
-        return "pass" if value <= limit else "fail"  # type: ignore[operator]
+        if value > limit:  # type: ignore[operator]
+            return "fail"
+        return "marginal" if marginal > 0 and value > limit - marginal else "pass"  # type: ignore[operator]
     if comparator == "==":
         return "pass" if value == limit else "fail"
     raise ValueError(f"unknown comparator {comparator!r}")
@@ -82,7 +87,8 @@ def judge(value: float | bool | None, limit: float | bool | None, comparator: st
 
 def requirement_verdict(requirement: str, results: RunResults) -> str:
     """fail if any measurement failed; else error if a test errored or a value could not be
-    measured; pass if at least one measurement passed; not-tested when nothing ran."""
+    measured; marginal if a measurement passed within the limit's marginal band; pass if at
+    least one measurement passed; not-tested when nothing ran."""
     tests = [t for t in results.tests if t.requirement == requirement]
     ms = [m for m in results.measurements if m.requirement == requirement]
     if not tests and not ms:
@@ -93,6 +99,8 @@ def requirement_verdict(requirement: str, results: RunResults) -> str:
         return "error"
     if any(t.outcome == "failed" for t in tests):
         return "fail"
+    if any(m.verdict == "marginal" for m in ms):
+        return "marginal"
     if any(m.verdict == "pass" for m in ms):
         return "pass"
     if tests and all(t.outcome == "skipped" for t in tests):

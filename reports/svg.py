@@ -18,7 +18,7 @@ GRID = "#d0d7de"
 CEW = "#bf8700"
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 SYMBOL = {">=": "≥", "<=": "≤", "==": "="}
-VERDICT_COLOUR = {"pass": GREEN, "fail": RED, "error": AMBER, "info": BLUE}
+VERDICT_COLOUR = {"pass": GREEN, "marginal": AMBER, "fail": RED, "error": AMBER, "info": BLUE}
 
 
 def _svg(width: float, height: float, label: str) -> str:

@@ -110,11 +110,16 @@ def reference_copy(reference_run, tmp_path) -> Path:
 
 
 SHARED_RUNS = {"reference_run", "short_buffer_run", "reference_copy"}
+# tests that start and stop the machine's systemd-udevd or attach loop devices: one at a time
+DOCK_MODULES = {"test_dock.py", "test_dock_watcher.py", "test_devices_cli.py", "test_bench_target.py"}
 
 
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (--dist loadgroup) the tests that read the shared real runs go to one
-    worker, so each run is made once; everything else spreads over the workers."""
+    worker, so each run is made once; the dock tests share one worker because udevd and the
+    loop devices are machine-wide; everything else spreads over the workers."""
     for item in items:
         if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("shared-runs"))
+        elif item.path.name in DOCK_MODULES:
+            item.add_marker(pytest.mark.xdist_group("docks"))

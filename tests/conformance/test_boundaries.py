@@ -53,8 +53,8 @@ def _verdict(test, requirement: str, **fixtures) -> tuple[str, list]:
     return "pass", results.measurements
 
 
-@pytest.mark.parametrize("covered_ms, expected", [(29_900, "fail"), (29_999, "fail"), (30_000, "pass"), (30_100, "pass")])
-def test_pre001_at_30_s(tmp_path, covered_ms, expected):
+@pytest.mark.parametrize("covered_ms, expected, judged", [(29_900, "fail", "fail"), (29_999, "fail", "fail"), (30_000, "pass", "marginal"), (30_100, "pass", "pass")])
+def test_pre001_at_30_s(tmp_path, covered_ms, expected, judged):
     activation = STIM + 100
     item = _clip(tmp_path, "X6BND00A1", activation - covered_ms, activation, activation + 2000)
     cam = CameraObservation("X6BND00A1", "A", 10.0, None, [item], activation)
@@ -62,6 +62,7 @@ def test_pre001_at_30_s(tmp_path, covered_ms, expected):
     assert verdict == expected
     (m,) = [m for m in ms if m.comparator == ">="]
     assert m.value == pytest.approx(covered_ms / 1000)
+    assert m.verdict == judged  # 30.0 s passes, at the margin (within one 10 fps frame of the limit)
 
 
 @pytest.mark.parametrize(

@@ -23,3 +23,25 @@ def test_requirement_verdict_precedence():
     assert requirement_verdict("X-1", RunResults([], [])) == "not-tested"
     info_only = Measurement("X-1", "dev", "v", 1.0, "s", None, None, "info")
     assert requirement_verdict("X-1", RunResults([info_only], [ok])) == "error"
+
+
+def test_marginal_band():
+    assert judge(30.05, 30.0, ">=", 0.1) == "marginal"
+    assert judge(30.1, 30.0, ">=", 0.1) == "pass"
+    assert judge(29.99, 30.0, ">=", 0.1) == "fail"
+    assert judge(0.95, 1.0, "<=", 0.1) == "marginal"
+    assert judge(0.9, 1.0, "<=", 0.1) == "pass"
+    assert judge(1.01, 1.0, "<=", 0.1) == "fail"
+    ok = TestOutcome("t", "X-1", "passed")
+    assert requirement_verdict("X-1", RunResults([_m("pass"), _m("marginal")], [ok])) == "marginal"
+    assert requirement_verdict("X-1", RunResults([_m("marginal"), _m("fail")], [ok])) == "fail"
+
+
+def test_recorder_applies_the_catalogue_band_only_to_the_catalogue_limit():
+    from reports.pytest_results import Recorder
+
+    r = Recorder(RunResults(), "PRE-001")
+    assert r.check("cam", "coverage", 30.05, "s", 30.0, ">=").verdict == "marginal"
+    assert r.check("cam", "coverage", 30.2, "s", 30.0, ">=").verdict == "pass"
+    assert r.check("cam", "other", 29.95, "s", 30.0, "<=").verdict == "pass"  # not the catalogue limit: no band
+    r.verdict()  # marginal passes: no failure raised
