@@ -26,11 +26,11 @@ def sleep_dock() -> SceneSpec:
         Step(40.0, "sleep", "S"),
         Step(45.0, "cew", "CEW", {"event": "armed"}),
         Step(55.0, "record", "S"),
-        Step(60.0, "undock", "K"),
-        Step(60.0 + BOOT + 5.0, "record", "K"),
-        Step(72.0, "stop_all"),
+        Step(78.0, "undock", "K"),  # after the CEW's 30 s burst: K is judged on its buffer, not on Signal
+        Step(78.0 + BOOT + 5.0, "record", "K"),
+        Step(90.0, "stop_all"),
     )
-    return SceneSpec("sleep-dock", officers, (), timeline, end_s=75.0,
+    return SceneSpec("sleep-dock", officers, (), timeline, end_s=92.0,
                      description="S asleep when the CEW is armed, then records from sleep; K records soon after leaving the dock")
 
 

@@ -397,6 +397,17 @@ def analyze_export(export: DockExport) -> list[tuple[ExportedClip, ClipAnalysis]
 
 # ---- finding docks with pyudev --------------------------------------------------------------
 
+def _udevd_answers_within(seconds: float) -> bool:
+    """udevd may be busy (a loaded machine, a burst of block events): give it a moment."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if udevd_running():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 class DockWatcher:
     """Finds FAT block devices with pyudev. ``source``: "udev" (needs systemd-udevd),
     "kernel" (no udevd: kernel events, blkid for the filesystem) or "auto" (udev when udevd
@@ -407,7 +418,7 @@ class DockWatcher:
             raise ValueError(f"source must be auto, udev or kernel, not {source!r}")
         if source == "auto":
             source = "udev" if udevd_running() else "kernel"
-        elif source == "udev" and not udevd_running():
+        elif source == "udev" and not _udevd_answers_within(5.0):
             raise DockError(f"source 'udev' needs systemd-udevd, which does not answer on {UDEV_CONTROL}")
         self.source = source
         self.context = context or pyudev.Context()

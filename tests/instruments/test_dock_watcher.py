@@ -59,7 +59,7 @@ def evidence(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def udev_source(tmp_path_factory):
     """'udev' with a systemd-udevd running (started here unless one already runs, and stopped
     again), or 'kernel' where udevd is installed but cannot run."""
