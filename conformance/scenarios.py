@@ -166,6 +166,9 @@ def power_cut() -> SceneSpec:
 # measure the video itself use the profile's own format.
 SMALL_VIDEO = VideoFormat(320, 180, 5)
 VIDEO_AGNOSTIC = frozenset({"signal-rules", "event-types", "vehicle", "group", "allow-list"})
+# Scenarios whose tests read the adverts the harness hears (activation latency); the others
+# are judged on the exported evidence, so they run without the observer radio.
+OBSERVED = frozenset({"hartford", "event-types"})
 # Agency configuration a scenario applies to the devices under test before it runs.
 CONFIGURATION = {"allow-list": {"bwc.allow_list": (ALLOWED_SENDER,)}}
 
@@ -183,9 +186,9 @@ SCENARIOS = {
 
 
 # -- ACT-001 activation-rate sweep ------------------------------------------------------------
-SWEEP_IN_RANGE_FT = (5.0, 10.0, 15.0, 20.0, 25.0, 28.0, 30.0)
-SWEEP_BEYOND_FT = (32.0, 35.0, 40.0, 45.0)
-SWEEP_TRIALS = 10  # per distance; 70 pooled in-range trials can show >= 95 % at 95 % confidence
+SWEEP_IN_RANGE_FT = (10.0, 20.0, 25.0, 28.0, 30.0)
+SWEEP_BEYOND_FT = (35.0, 45.0)
+SWEEP_TRIALS = 12  # per distance; 60 pooled in-range trials can show >= 95 % at 95 % confidence (LB 0.951)
 
 
 def sweep_trial(trial: int) -> SceneSpec:
