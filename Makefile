@@ -22,7 +22,7 @@ run: setup
 	$(BIN)/bwc run $(ARGS)
 
 test: setup system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadgroup $(ARGS)
 
 allure: setup
 	$(BIN)/bwc report --allure $(RUN)

@@ -27,7 +27,9 @@ from emulators.bwc import BwcEmulator
 from emulators.camera import CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.profiles import get_profile
+from emulators.incar_net import IcpEndpoint
 from emulators.transports import serve_air_controller
+from protocols.incar import DEFAULT_PORT
 from emulators.video import AudioSpec
 
 
@@ -51,11 +53,18 @@ async def run(args) -> int:
         core = CameraCore(CameraIdentity(serial, profile.bwc.model, profile.bwc.firmware, profile.name, "bwc"), DeviceClock(clock),
                           profile.bwc.video, profile.bwc.pre_event_s, work, audio=AudioSpec(profile.bwc.av_offset_ms) if profile.bwc.audio else None,
                           buffer_audio=profile.bwc.buffer_audio)
-        cams.append(BwcEmulator(serial, radio(air, f"BWC-{serial}", pos, kind="bwc"), profile.bwc, core))
+        cam = BwcEmulator(serial, radio(air, f"BWC-{serial}", pos, kind="bwc"), profile.bwc, core)
+        if args.dvr and serial == args.camera[0][0]:  # the first camera is paired with the cruiser
+            cam.vehicle_id = args.vehicle
+            cam.network = [(args.dvr, DEFAULT_PORT)]
+        cams.append(cam)
     stim = await serve_air_controller(air, "STIMULUS", (0.0, 0.0), kind="cew")
     obs = await serve_air_controller(air, "OBSERVER", (0.0, 0.0), kind="observer", rx_gain_db=25.0)
     for cam in cams:
         await cam.start()
+        if args.dvr and cam.vehicle_id and cam._icp is not None:  # announce from the in-car network's address
+            cam._icp.close()
+            cam._icp = await IcpEndpoint.open(cam.serial, cam._on_icp, host=args.icp_bind, port=DEFAULT_PORT)
     Path(args.ports_file).write_text(json.dumps({"stimulus": stim.client_spec, "observer": obs.client_spec}))
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -107,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--auto-stop", type=float, default=5.0, help="seconds after a recording starts that the officer stops it")
     ap.add_argument("--seconds", type=float, default=60.0, help="run this long at most (SIGTERM ends it sooner)")
+    ap.add_argument("--dvr", help="ICP address of the cruiser DVR paired with the first camera")
+    ap.add_argument("--vehicle", default="CAR-A", help="that cruiser's vehicle id")
+    ap.add_argument("--icp-bind", default="127.0.0.1", help="local address for the camera's in-car link")
     ap.add_argument("--dock", action="store_true", help="at the end, dock each camera that recorded (FAT on a loop device) until SIGTERM")
     args = ap.parse_args(argv)
     try:

@@ -95,6 +95,7 @@ class CameraCore:
         self._stop_requested = False
         self._task: asyncio.Task | None = None
         self.frames_encoded = 0
+        self.encode_s = 0.0
 
     # -- state changes ----------------------------------------------------------------------
     def power_on(self) -> None:
@@ -117,6 +118,7 @@ class CameraCore:
             if self._pipeline is not None:
                 clip.first_utc_ms, clip.fragments = self._pipeline.abandon()
                 self.frames_encoded += self._pipeline.frames_encoded
+                self.encode_s += self._pipeline.encode_s
                 self._pipeline = None
             self._write_metadata(clip)  # written by the device when it boots again
             self.clips.append(clip)
@@ -297,6 +299,7 @@ class CameraCore:
         clip.stop_reason = clip.stop_reason or reason
         clip.first_utc_ms, clip.fragments = self._pipeline.finish()
         self.frames_encoded += self._pipeline.frames_encoded
+        self.encode_s += self._pipeline.encode_s
         self._pipeline = None
         clip.stop_utc_ms = self.clock.utc_ms(loop_t)
         if clip.marks.pop("delete_after_close", False):  # defect: the device deletes the clip

@@ -8,6 +8,7 @@ synchronous encoder would give."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class ClipPipeline:
         self._writer: ClipWriter | None = None
         self._last: Future | None = None
         self.frames_encoded = 0
+        self.encode_s = 0.0  # thread CPU spent rendering and encoding (time.thread_time)
         self.error: BaseException | None = None
 
     # -- called from the event loop ---------------------------------------------------------
@@ -63,7 +65,9 @@ class ClipPipeline:
         self._writer.write(fragments)
 
     def _encode_and_append(self, gop: PendingGop) -> None:
+        t0 = time.thread_time()
         fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity, gop.end_utc_ms, gop.audible_from_ms)
+        self.encode_s += time.thread_time() - t0
         self.frames_encoded += len(gop.times)
         self._append(fragments)
 

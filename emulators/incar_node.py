@@ -19,23 +19,28 @@ from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import DvrEmulator
 from emulators.incar_net import IcpEndpoint
 from emulators.profiles import get_profile
-from emulators.video import VideoFormat
 from protocols.incar import DEFAULT_PORT, FLAG_ACK_REQUESTED, IncarMessage, MessageType
 
-SMALL = VideoFormat(320, 180, 5)
 
 
 async def run_dvr(args) -> int:
     p = get_profile(args.profile)
     clock = DeviceClock(SceneClock(int(time.time() * 1000) - int(asyncio.get_running_loop().time() * 1000)))  # real UTC
     out = Path(args.out)
-    front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, p.name, "dvr-front"), clock, SMALL, 2.0, out)
-    rear = CameraCore(CameraIdentity(args.serial[:-1] + "R", p.dvr.model, p.dvr.firmware, p.name, "dvr-rear"), clock, SMALL, 2.0, out)
+    front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, p.name, "dvr-front"), clock, p.dvr.front_video, args.pre_event, out)
+    rear = CameraCore(CameraIdentity(args.serial[:-1] + "R", p.dvr.model, p.dvr.firmware, p.name, "dvr-rear"), clock, p.dvr.rear_video, args.pre_event, out)
     dvr = DvrEmulator(args.serial, args.vehicle, args.paired, p.dvr, front, rear, clock)
     dvr.icp = await IcpEndpoint.open(args.serial, dvr._on_message, host=args.bind, port=DEFAULT_PORT)
     for cam in dvr.cameras:
         cam.power_on()
-    await asyncio.sleep(args.seconds)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + args.seconds
+    while loop.time() < deadline:  # the officer stops the DVR --auto-stop seconds after it started
+        for cam in dvr.cameras:
+            clip = cam.active_clip
+            if clip is not None and args.auto_stop and loop.time() - clip.trigger.loop_t >= args.auto_stop:
+                cam.request_stop("button")
+        await asyncio.sleep(0.2)
     await dvr.stop()
     print(json.dumps({"clips": [str(c.path) for cam in dvr.cameras for c in cam.clips]}))
     return 0
@@ -74,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--seconds", type=float, default=8.0)
     d.add_argument("--out", required=True)
     d.add_argument("--profile", default="reference")
+    d.add_argument("--pre-event", type=float, default=2.0, help="pre-event buffer of both cameras (s)")
+    d.add_argument("--auto-stop", type=float, default=0.0, help="stop a recording this long after it started (0: never)")
     b = sub.add_parser("bwc")
     b.add_argument("--serial", required=True)
     b.add_argument("--vehicle", required=True)
