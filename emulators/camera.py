@@ -5,10 +5,11 @@ or RECORDING) a GOP loop closes one 1 s GOP per second, aligned to the moment ca
 READY keeps a ring reaching back at least the pre-event time; activation turns ring + what
 follows into a clip written GOP by GOP; a stop ends the clip at the next GOP boundary.
 
-Ring encoding: a ring bounded by bytes must know every GOP's size, so it encodes eagerly. A
-ring bounded by time holds the captured GOPs' frame times and encodes them when they become
-part of a clip ("deferred"): GOPs evicted unobserved are never encoded. The clip is the same
-H.264 of the same frames either way; the emulator just skips work nobody can observe.
+Ring encoding: the ring holds the captured GOPs' frame times and encodes them when they
+become part of a clip ("deferred"): GOPs evicted unobserved are never encoded. The clip is the
+same H.264 of the same frames an eager encoder would write; the emulator just skips work
+nobody can observe. A ring sized in bytes counts every GOP at the size the encoder really
+spends on a GOP of that format and scene complexity (measured once by encoding, cached).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
 from emulators.encode_farm import EncodeFarm
 from emulators.evidence_seal import device_key, seal_folder
-from emulators.video import AudioSpec, EncoderSession, GopRing, PendingGop, Sensor, VideoFormat
+from emulators.video import AudioSpec, EncoderSession, GopRing, PendingGop, Sensor, VideoFormat, estimated_gop_bytes
 
 
 class CameraState(enum.Enum):
@@ -87,7 +88,9 @@ class CameraCore:
     def __post_init__(self) -> None:
         self._sensor = Sensor(self.video, self.identity.serial)
         self._ring = GopRing(self.pre_event_s, self.buffer_bytes)
-        self._deferred = self.buffer_bytes is None
+        # Rings encode deferred (see the module docstring); a ring sized in bytes counts each
+        # captured GOP at the bytes the encoder spends on such a GOP (measured, cached).
+        self._deferred = True
         self._session: EncoderSession | None = None  # eager rings only
         self._pipeline: ClipPipeline | None = None
         self._held: list[PendingGop | list] = []  # write_at_stop defect: nothing reaches the disk before stop
@@ -243,7 +246,8 @@ class CameraCore:
             times = [self.clock.utc_ms(gop_start + i / fps) for i in range(fps)]
             edge = self.clock.utc_ms(gop_start + 1.0)
             gop_start += 1.0
-            gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]))
+            gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]),
+                             estimated_gop_bytes(self.video, self.complexity, self.audio) if self.buffer_bytes is not None else 0)
             if self._active is not None:
                 self._queue(gop)
                 if self._stop_requested:

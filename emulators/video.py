@@ -50,10 +50,30 @@ class PendingGop:
     clock_unset: bool
     complexity: float
     audible_from_ms: int | None = None  # sound recorded from this device time (None: silent)
+    estimated_bytes: int = 0  # what the camera's rate control would spend on it (byte-sized rings)
 
     @property
-    def size(self) -> int:  # unknown until encoded; byte-bounded rings never hold these
-        return 0
+    def size(self) -> int:
+        return self.estimated_bytes
+
+
+_GOP_BYTES: dict[tuple, int] = {}
+
+
+def estimated_gop_bytes(fmt: "VideoFormat", complexity: float, audio: "AudioSpec | None" = None) -> int:
+    """Bytes one GOP of this format and scene complexity takes, measured once by really
+    encoding three GOPs of the sensor's picture (the steady-state second and third are
+    averaged) and cached: the camera's buffer accounting uses its encoder's actual rate."""
+    key = (fmt, round(complexity, 2), audio is not None)
+    if key not in _GOP_BYTES:
+        session = EncoderSession(fmt, Sensor(fmt, "RATE-PROBE"), audio)
+        frags: list[Fragment] = []
+        for g in range(4):
+            frags += session.encode_gop([g * 1000 + round(i * 1000 / fmt.fps) for i in range(fmt.fps)], False, complexity,
+                                        (g + 1) * 1000, 0 if audio is not None else None)
+        frags += session.close()
+        _GOP_BYTES[key] = int(sum(f.size for f in frags[1:3]) / 2)
+    return _GOP_BYTES[key]
 
 
 @dataclass(frozen=True)

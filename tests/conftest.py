@@ -114,6 +114,7 @@ SHARED_RUNS = {"reference_run", "short_buffer_run", "reference_copy"}
 DOCK_MODULES = {"test_dock.py", "test_dock_watcher.py", "test_devices_cli.py", "test_bench_target.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (--dist loadgroup) the tests that read the shared real runs go to one
     worker, so each run is made once; the dock tests share one worker because udevd and the

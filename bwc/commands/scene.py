@@ -105,7 +105,12 @@ def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[t
     paths = {f"BWC-{o.name}" if o.bwc_serial else o.name: [o.path(t) for t in _times(spec)] for o in spec.officers}
     paths.update({f"DVR-{v.vehicle_id}": [v.position] for v in spec.vehicles})
     recorded = {w for _, w, e in events if e.startswith("clip") or " clip " in e}
-    return events, {"paths": paths, "recorded": sorted(recorded)}
+    activated_at = {}
+    for o in spec.officers:
+        bwc = vs.bwcs.get(o.name)
+        if bwc is not None and bwc.core.clips:
+            activated_at[f"BWC-{o.name}"] = o.path(bwc.core.clips[0].trigger.loop_t)
+    return events, {"paths": paths, "recorded": sorted(recorded), "activated_at": activated_at}
 
 
 def _times(spec: SceneSpec) -> list[float]:
@@ -131,6 +136,7 @@ def _page(spec: SceneSpec, events, positions) -> str:
         if o.cew_serial or o.holster_serial:
             cx, cy = o.path(0.0)
             svg.append(f'<circle cx="{sx(cx):.1f}" cy="{sy(cy):.1f}" r="{30 * k:.1f}" fill="#0969da" fill-opacity="0.07" stroke="#0969da" stroke-dasharray="5 4"/>')
+    placed: list[tuple[float, float]] = []
     for name, path in positions["paths"].items():
         color = "#1a7f37" if name in positions["recorded"] else "#6e7781"
         if len(path) > 1 and len(set(path)) > 1:
@@ -138,7 +144,13 @@ def _page(spec: SceneSpec, events, positions) -> str:
             svg.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="1.5" stroke-dasharray="3 3"/>')
         x, y = path[-1]
         shape = f'<rect x="{sx(x) - 7:.1f}" y="{sy(y) - 5:.1f}" width="14" height="10" fill="{color}"/>' if name.startswith("DVR") else f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="6" fill="{color}"/>'
-        svg.append(shape + f'<text x="{sx(x) + 9:.1f}" y="{sy(y) + 4:.1f}" font-size="12">{html.escape(name)}</text>')
+        lx, ly = sx(x) + 9, sy(y) + 4
+        while any(abs(lx - px) < 70 and abs(ly - py) < 14 for px, py in placed):  # keep labels apart
+            ly += 14
+        placed.append((lx, ly))
+        svg.append(shape + f'<text x="{lx:.1f}" y="{ly:.1f}" font-size="12">{html.escape(name)}</text>')
+    for name, (x, y) in positions.get("activated_at", {}).items():  # where a camera was when it started recording
+        svg.append(f'<path d="M{sx(x) - 5:.1f},{sy(y) - 5:.1f} l10,10 m0,-10 l-10,10" stroke="#cf222e" stroke-width="2"/>')
     svg.append("</svg>")
     rows = "".join(f"<tr><td>{t:.2f}</td><td>{html.escape(w)}</td><td>{html.escape(e)}</td></tr>" for t, w, e in events)
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>scene {html.escape(spec.name)}</title>"
@@ -146,5 +158,5 @@ def _page(spec: SceneSpec, events, positions) -> str:
             "table{border-collapse:collapse;font-size:.9rem}</style></head><body>"
             f"<h1>Scene {html.escape(spec.name)}</h1><p>{html.escape(spec.description)}</p>"
             "<p>Map at the end of the scene: dashed circles are 30 ft around Signal sources, dashed lines the paths walked; "
-            "green devices recorded.</p>" + "".join(svg) +
+            "green devices recorded; a red cross marks where each camera was when it started recording.</p>" + "".join(svg) +
             f"<h2>Timeline</h2><table><tr><th>t (s)</th><th>device</th><th>event</th></tr>{rows}</table></body></html>")
