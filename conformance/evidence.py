@@ -28,3 +28,13 @@ def activation_utc_ms(item: EvidenceItem) -> int | None:
     clock as its frame timecodes)."""
     value = item.metadata.get("trigger_utc")
     return utc_ms(value) if value else None
+
+
+def decoded(measure, who: str, item: EvidenceItem) -> ClipAnalysis | None:
+    """The clip's analysis, or None after recording that it does not decode (a failed check:
+    unreadable evidence is the device's fault, not the harness's)."""
+    clip = analysis(item)
+    if clip.ok:
+        return clip
+    measure.check(who, "clip decodes with readable timecodes", False, "", True, "==", note=clip.error or "")
+    return None

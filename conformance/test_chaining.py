@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.catalogue import load_catalogue
-from conformance.evidence import activation_utc_ms, analysis
+from conformance.evidence import activation_utc_ms, decoded
 from conformance.incident_view import incident_clip, subject
 
 
@@ -33,9 +33,8 @@ def test_chn001_dvr_follows_its_own_camera(incident, measure):
         if cam_t is None or dvr_t is None:
             measure.cannot_measure(who, "chain latency", "an exported clip has no activation time")
         measure.check(who, "chain latency (DVR activation - camera activation)", round((dvr_t - cam_t) / 1000, 3), "s", req.limit.value, req.limit.comparator)
-        clip = analysis(dvr_clip)
-        if not clip.ok:
-            measure.check(who, "clip decodes with readable timecodes", False, "", True, "==", note=clip.error or "")
+        clip = decoded(measure, who, dvr_clip)
+        if clip is None:
             continue
         measure.check(who, "DVR video before its activation (decoded timecodes)", round(clip.coverage_before_s(dvr_t), 3), "s", pre_event_s, ">=")
     measure.verdict()

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conformance.catalogue import load_catalogue
-from conformance.evidence import activation_utc_ms, analysis
+from conformance.evidence import activation_utc_ms, analysis, decoded
 from conformance.attachments import attach_stills
 from conformance.incident_view import clips, incident_clip, step_utc_ms, subject
 
 
 def _coverage(measure, who: str, item, limit, *, label: str) -> float | None:
-    clip = analysis(item)
-    if not clip.ok:
-        measure.check(who, "clip decodes with readable timecodes", False, "", True, "==", note=clip.error or "")
+    clip = decoded(measure, who, item)
+    if clip is None:
         return None
     activated = activation_utc_ms(item)
     if activated is None:
@@ -71,11 +70,9 @@ def test_pre004_no_video_from_sleep_or_dock(scenarios, measure):
     if not after_sleep:
         measure.cannot_measure(subject(sleeper), "video from sleep", "no recording was started after the camera went to sleep")
     item = after_sleep[0]
-    clip = analysis(item)
+    clip = decoded(measure, subject(sleeper), item)
     act = activation_utc_ms(item)
-    if not clip.ok or act is None:
-        measure.check(subject(sleeper), "clip decodes with readable timecodes", False, "", True, "==", note=clip.error or "")
-    else:
+    if clip is not None and act is not None:
         measure.check(subject(sleeper), "video before a recording started from sleep", round(max(0.0, clip.coverage_before_s(act)), 3),
                       "s", limit.value, limit.comparator)
     docked = rec.camera("K")
@@ -83,12 +80,10 @@ def test_pre004_no_video_from_sleep_or_dock(scenarios, measure):
     if not recorded:
         measure.cannot_measure(subject(docked), "video from the dock", "the record button after undocking started no recording")
     item = recorded[0]
-    clip = analysis(item)
+    clip = decoded(measure, subject(docked), item)
     act = activation_utc_ms(item)
     ready_for = (step_utc_ms(rec, "record", "K") - step_utc_ms(rec, "undock", "K")) / 1000
-    if not clip.ok or act is None:
-        measure.check(subject(docked), "clip decodes with readable timecodes", False, "", True, "==", note=clip.error or "")
-    else:
+    if clip is not None and act is not None:
         docked_video = round(max(0.0, clip.coverage_before_s(act) - ready_for), 3)
         measure.check(subject(docked), f"video older than the undocking ({ready_for:g} s before the record press)", docked_video,
                       "s", limit.value, limit.comparator)
