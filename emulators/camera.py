@@ -5,11 +5,16 @@ or RECORDING) a GOP loop closes one 1 s GOP per second, aligned to the moment ca
 READY keeps a ring reaching back at least the pre-event time; activation turns ring + what
 follows into a clip written GOP by GOP; a stop ends the clip at the next GOP boundary.
 
-Ring encoding: the ring holds the captured GOPs' frame times and encodes them when they
-become part of a clip ("deferred"): GOPs evicted unobserved are never encoded. The clip is the
-same H.264 of the same frames an eager encoder would write; the emulator just skips work
+Ring encoding: the ring holds the captured GOPs' frame times and encodes them only when they
+become part of a clip: GOPs evicted unobserved are never encoded. The clip is the same H.264
+of the same frames an encoder running all the time would write; the emulator just skips work
 nobody can observe. A ring sized in bytes counts every GOP at the size the encoder really
 spends on a GOP of that format and scene complexity (measured once by encoding, cached).
+
+Every frame also records what the harness's reference clock display showed at the capture
+instant (true UTC, refreshed at 60 Hz): the camera films it, as a bench camera films
+``bwc clock``, so the analyzer can measure the device clock against the harness clock from
+the evidence alone (docs/timecode.md).
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from pathlib import Path
 
 from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
-from emulators.encode_farm import EncodeFarm
 from emulators.evidence_seal import device_key, seal_folder
-from emulators.video import AudioSpec, EncoderSession, GopRing, PendingGop, Sensor, VideoFormat, estimated_gop_bytes
+from emulators.video import AudioSpec, GopRing, PendingGop, Sensor, VideoFormat, estimated_gop_bytes
+from protocols.timecode import reference_display_ms
 
 
 class CameraState(enum.Enum):
@@ -73,7 +78,6 @@ class CameraCore:
     video: VideoFormat
     pre_event_s: float
     evidence_dir: Path
-    farm: EncodeFarm | None = None
     buffer_bytes: int | None = None  # a byte-sized ring (falls short at high bitrate)
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
     write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
@@ -88,12 +92,8 @@ class CameraCore:
     def __post_init__(self) -> None:
         self._sensor = Sensor(self.video, self.identity.serial)
         self._ring = GopRing(self.pre_event_s, self.buffer_bytes)
-        # Rings encode deferred (see the module docstring); a ring sized in bytes counts each
-        # captured GOP at the bytes the encoder spends on such a GOP (measured, cached).
-        self._deferred = True
-        self._session: EncoderSession | None = None  # eager rings only
         self._pipeline: ClipPipeline | None = None
-        self._held: list[PendingGop | list] = []  # write_at_stop defect: nothing reaches the disk before stop
+        self._held: list[PendingGop] = []  # write_at_stop defect: nothing reaches the disk before stop
         self._active: ClipRecord | None = None
         self._stop_requested = False
         self._task: asyncio.Task | None = None
@@ -127,7 +127,7 @@ class CameraCore:
             self.clips.append(clip)
             self._active = None
         self._held = []
-        self._stop_capture(graceful=False)
+        self._stop_capture()
         self._set_state(CameraState.OFF)
 
     def sleep(self) -> bool:
@@ -189,14 +189,9 @@ class CameraCore:
         self._set_state(CameraState.RECORDING)
         if self._task is None:  # capture was stopped (asleep): it starts now
             self._start_capture()
-        buffered = self._ring.drain()
-        session = None if self._deferred else self._session
-        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, session, self.audio)
-        if self._deferred:
-            for gop in buffered:
-                self._queue(gop)
-        else:
-            self._queue(buffered)
+        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, self.audio)
+        for gop in self._ring.drain():
+            self._queue(gop)
         return trigger
 
     def request_stop(self, reason: str = "stop") -> bool:
@@ -223,49 +218,35 @@ class CameraCore:
 
     def _start_capture(self) -> None:
         self._ring.clear()
-        if not self._deferred:
-            self._session = EncoderSession(self.video, self._sensor, self.audio)
         self._task = asyncio.get_running_loop().create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
 
-    def _stop_capture(self, graceful: bool = True) -> None:
+    def _stop_capture(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
         self._ring.clear()
-        if self._active is None and self._session is not None:
-            if graceful:
-                self._session.close()
-            self._session = None
 
     async def _gop_loop(self) -> None:
         loop = asyncio.get_running_loop()
         gop_start = loop.time()
         fps = self.video.fps
+        scene = self.clock.scene
         while True:
             await asyncio.sleep(gop_start + 1.0 - loop.time())
-            times = [self.clock.utc_ms(gop_start + i / fps) for i in range(fps)]
+            instants = [gop_start + i / fps for i in range(fps)]
+            times = [self.clock.utc_ms(t) for t in instants]
+            references = tuple(reference_display_ms(scene.epoch_utc_ms + t * 1000.0) for t in instants)
             edge = self.clock.utc_ms(gop_start + 1.0)
             gop_start += 1.0
             gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]),
-                             estimated_gop_bytes(self.video, self.complexity, self.audio) if self.buffer_bytes is not None else 0)
+                             estimated_gop_bytes(self.video, self.complexity, self.audio) if self.buffer_bytes is not None else 0,
+                             references)
             if self._active is not None:
                 self._queue(gop)
                 if self._stop_requested:
                     self._close_clip(gop_start, self._active.stop_reason or "stop")
                 continue
-            if self._deferred:
-                self._ring.push(gop, edge)
-                continue
-            session = self._session
-            assert session is not None
-            if self.farm is not None:
-                fragments = await self.farm.encode(session, times, self.clock.unset, self.complexity, edge, gop.audible_from_ms)
-            else:
-                fragments = session.encode_gop(times, self.clock.unset, self.complexity, edge, gop.audible_from_ms)
-            self.frames_encoded += len(times)
-            if session is self._session and self._active is None:
-                for f in fragments:
-                    self._ring.push(f, edge)
+            self._ring.push(gop, edge)
 
     def _audible_from(self, gop_start_ms: int) -> int | None:
         """Sound policy for a GOP: always while recording (from the activation instant for the
@@ -279,25 +260,18 @@ class CameraCore:
         return None
 
     # -- clips ----------------------------------------------------------------------------------
-    def _queue(self, item: PendingGop | list) -> None:
-        """Hand a captured GOP (or already encoded fragments) to the clip's writer."""
+    def _queue(self, gop: PendingGop) -> None:
+        """Hand a captured GOP to the clip's writer (held back until stop by the write_at_stop defect)."""
         assert self._pipeline is not None
         if self.write_at_stop:
-            self._held.append(item)
+            self._held.append(gop)
             return
-        self._send(item)
-
-    def _send(self, item: PendingGop | list) -> None:
-        assert self._pipeline is not None
-        if isinstance(item, PendingGop):
-            self._pipeline.encode(item)
-        else:
-            self._pipeline.write_fragments(item)
+        self._pipeline.encode(gop)
 
     def _close_clip(self, loop_t: float, reason: str) -> None:
         assert self._active is not None and self._pipeline is not None
-        for item in self._held:
-            self._send(item)
+        for gop in self._held:
+            self._pipeline.encode(gop)
         self._held = []
         clip = self._active
         clip.stop_reason = clip.stop_reason or reason
@@ -313,7 +287,6 @@ class CameraCore:
             self.clips.append(clip)
         self._active = None
         self._stop_requested = False
-        self._session = None if self._deferred else EncoderSession(self.video, self._sensor, self.audio)
         self._ring.clear()
         if self.state is CameraState.RECORDING:
             self._set_state(CameraState.READY)

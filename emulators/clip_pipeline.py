@@ -16,10 +16,9 @@ from emulators.video import AudioSpec, ClipWriter, EncoderSession, Fragment, Pen
 
 
 class ClipPipeline:
-    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, session: EncoderSession | None = None,
-                 audio: AudioSpec | None = None) -> None:
+    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, audio: AudioSpec | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"clip-{name}")
-        self._session = session or EncoderSession(fmt, sensor, audio)
+        self._session = EncoderSession(fmt, sensor, audio)
         self._path = path
         self._writer: ClipWriter | None = None
         self._last: Future | None = None
@@ -28,9 +27,6 @@ class ClipPipeline:
         self.error: BaseException | None = None
 
     # -- called from the event loop ---------------------------------------------------------
-    def write_fragments(self, fragments: list[Fragment]) -> None:
-        self._submit(self._append, fragments)
-
     def encode(self, gop: PendingGop) -> None:
         self._submit(self._encode_and_append, gop)
 
@@ -66,7 +62,8 @@ class ClipPipeline:
 
     def _encode_and_append(self, gop: PendingGop) -> None:
         t0 = time.thread_time()
-        fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity, gop.end_utc_ms, gop.audible_from_ms)
+        fragments = self._session.encode_gop(list(gop.times), gop.clock_unset, gop.complexity, gop.end_utc_ms, gop.audible_from_ms,
+                                             gop.reference_times)
         self.encode_s += time.thread_time() - t0
         self.frames_encoded += len(gop.times)
         self._append(fragments)

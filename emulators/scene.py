@@ -18,7 +18,6 @@ from emulators.bwc import BwcEmulator
 from emulators.camera import CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import INPUT_EVENTS, DvrEmulator
-from emulators.encode_farm import EncodeFarm
 from emulators.profiles import ClockSpec, Profile
 from emulators.signal_source import SignalSourceEmulator
 from emulators.video import AudioSpec, VideoFormat
@@ -301,7 +300,6 @@ class VirtualScene:
         self.bwcs: dict[str, BwcEmulator] = {}
         self.sources: dict[tuple[str, str], SignalSourceEmulator] = {}  # (officer, "cew"|"holster")
         self.dvrs: dict[str, DvrEmulator] = {}
-        self.farm = EncodeFarm()
         self.results: list[StepResult] = []
 
     @property
@@ -312,7 +310,7 @@ class VirtualScene:
         p = self.profile
         vendor = p.bwc if role == "bwc" else p.dvr
         return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, p.name, role), clock, fmt, pre_event_s,
-                          self.evidence_dir, farm=self.farm, **kw)
+                          self.evidence_dir, **kw)
 
     async def build(self) -> None:
         p = self.profile
@@ -435,4 +433,3 @@ class VirtualScene:
         for src in self.sources.values():
             await src.stop()
         await asyncio.sleep(0)
-        self.farm.close()

@@ -20,10 +20,10 @@ import av
 import numpy as np
 
 from protocols import audio_marks
-from protocols.timecode import FLAG_CLOCK_UNSET, Timecode, TimecodeRenderer
+from protocols.timecode import FLAG_CLOCK_UNSET, FLAG_REFERENCE, Timecode, TimecodeRenderer
 
 
-X264_THREADS = 1  # one thread per encoder; the encode farm runs cameras in parallel
+X264_THREADS = 1  # one thread per encoder; each camera encodes on its own worker thread (clip_pipeline)
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class PendingGop:
     complexity: float
     audible_from_ms: int | None = None  # sound recorded from this device time (None: silent)
     estimated_bytes: int = 0  # what the camera's rate control would spend on it (byte-sized rings)
+    reference_times: tuple[int, ...] = ()  # per frame: what the filmed reference clock display showed (true UTC)
 
     @property
     def size(self) -> int:
@@ -133,6 +134,7 @@ class Sensor:
         self._background[h + h // 4 :] = 150 - seed // 2
         self._frame = self._background.copy()
         self.renderer = TimecodeRenderer(w, h)
+        self.reference = TimecodeRenderer(w, h, text=False, bottom=True)  # the harness's clock display in view
         self._marker = max(8, h // 10)
         # Busy-scene texture (foliage, rain, sensor noise at night): a pool of noise tiles
         # cycled frame by frame over the lower half; its amplitude follows the complexity.
@@ -140,7 +142,7 @@ class Sensor:
         self._band = slice(h * 5 // 8, h * 7 // 8)
         self._noise = rng.integers(-48, 48, size=(8, self._band.stop - self._band.start, w), dtype=np.int16)
 
-    def frame(self, utc_ms: int, clock_unset: bool, index: int, complexity: float = 0.0) -> np.ndarray:
+    def frame(self, utc_ms: int, clock_unset: bool, index: int, complexity: float = 0.0, reference_ms: int | None = None) -> np.ndarray:
         buf = self._frame
         np.copyto(buf, self._background)
         h, w = self.fmt.height, self.fmt.width
@@ -153,6 +155,8 @@ class Sensor:
         y = h // 2 + int((h // 4) * np.sin(index / 20.0)) - m // 2
         buf[y : y + m, x : x + m] = 220
         self.renderer.stamp(buf[:h], Timecode(utc_ms, FLAG_CLOCK_UNSET if clock_unset else 0))
+        if reference_ms is not None:
+            self.reference.stamp(buf[:h], Timecode(reference_ms, FLAG_REFERENCE))
         return buf
 
 
@@ -244,14 +248,16 @@ class EncoderSession:
         self.frames_encoded = 0
 
     def encode_gop(self, frame_times_utc_ms: list[int], clock_unset: bool = False, complexity: float = 0.0,
-                   end_utc_ms: int | None = None, audible_from_ms: int | None = None) -> list[Fragment]:
-        """Encode one GOP (frame capture times on the device clock) and its sound (silent
-        before audible_from_ms; None: silent); return the fragments that became complete
-        (the previous GOP's: the muxer closes a fragment when the next keyframe arrives)."""
+                   end_utc_ms: int | None = None, audible_from_ms: int | None = None,
+                   reference_times: tuple[int, ...] = ()) -> list[Fragment]:
+        """Encode one GOP (frame capture times on the device clock; what the filmed reference
+        clock showed at each, if any) and its sound (silent before audible_from_ms; None:
+        silent); return the fragments that became complete (the previous GOP's: the muxer
+        closes a fragment when the next keyframe arrives)."""
         if not frame_times_utc_ms:
             return []
         for i, t_ms in enumerate(frame_times_utc_ms):
-            planes = self.sensor.frame(t_ms, clock_unset, self._index, complexity)
+            planes = self.sensor.frame(t_ms, clock_unset, self._index, complexity, reference_times[i] if reference_times else None)
             frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
             frame.pts = self._index
             frame.time_base = self._time_base

@@ -17,8 +17,9 @@ import av
 import numpy as np
 
 from instruments.clip_timing import AudioAnalysis, audio_timing, video_timing
-from instruments.frame_timecode import KIND_QR, FrameTimecodeReader, frame_luma
+from instruments.frame_timecode import KIND_BAND, KIND_QR, FrameTimecodeReader, frame_luma
 from instruments.mp4_integrity import check_boxes
+from protocols.timecode import FLAG_REFERENCE, REFERENCE_QUANTUM_MS, TimecodeError, TimecodeReader
 
 DISPLAY_QUANTUM_MS = 1000.0 / 60  # a filmed display shows a new timecode at most every refresh
 
@@ -50,6 +51,13 @@ class ClipAnalysis:
     timing_jitter_ms: float | None = None  # largest deviation of a frame's timecode from the fit
     creation_time: str | None = None  # what the file claims (container metadata), for comparison only
     creation_time_offset_s: float | None = None  # that claim minus the first frame's timecode
+    # the harness's reference clock filmed in the picture (emulated cameras, docs/timecode.md):
+    # device timecode minus the true time of capture, the same instant on both clocks
+    reference_frames: int = 0  # frames where both the device timecode and the reference were read
+    reference_offset_ms: float | None = None  # device clock minus harness clock over the clip (median)
+    reference_offset_first_ms: float | None = None  # ... over the first second of the clip
+    reference_offset_last_ms: float | None = None  # ... over the last second (drift during the clip)
+    reference_uncertainty_ms: float | None = None  # half a display refresh, plus the timecodes' 1 ms rounding
     audio: AudioAnalysis | None = None
     truncated: bool = False
     damaged_packets: int = 0  # packets the decoder rejected (it conceals them and goes on)
@@ -99,6 +107,8 @@ class _Decode:
         self.utc: list[float] = []
         self.audio_chunks: list[tuple[float, np.ndarray]] = []
         self.reader: FrameTimecodeReader | None = None
+        self.reference: TimecodeReader | None = None
+        self.pairs: list[tuple[float, float]] = []  # (device timecode, filmed reference) of the same frame
         self.creation_s: float | None = None
         self.decode_errors = 0
         self.video_tb = 0.0  # stream time bases as floats (Fraction arithmetic per frame is slow)
@@ -111,11 +121,20 @@ class _Decode:
         if self.reader is None:
             r.width, r.height = frame.width, frame.height
             self.reader = FrameTimecodeReader(frame.width, frame.height)
+            try:
+                self.reference = TimecodeReader(frame.width, frame.height, bottom=True)
+            except TimecodeError:
+                self.reference = None
         self.pts.append(frame.pts * self.video_tb if frame.pts is not None and self.video_tb else float("nan"))
-        tc = self.reader.read(frame_luma(frame))
+        luma = frame_luma(frame)
+        tc = self.reader.read(luma)
         if tc is None:
             self.utc.append(float("nan"))
             return
+        if self.reference is not None and self.reader.kind == KIND_BAND:
+            ref = self.reference.read(luma)
+            if ref is not None and ref.flags & FLAG_REFERENCE:
+                self.pairs.append((float(tc.utc_ms), float(ref.utc_ms)))
         r.readable += 1
         self.utc.append(float(tc.utc_ms))
         if tc.clock_unset:
@@ -250,6 +269,24 @@ def _creation_time(container: av.container.InputContainer, result: ClipAnalysis)
     return stamp.timestamp() if stamp.year > 1970 else None  # 1970/1904: "not set"
 
 
+def _reference_clock(result: ClipAnalysis, pairs: list[tuple[float, float]]) -> None:
+    """Device clock minus harness clock from the frames that show both. The display shows
+    the time of its last refresh, so the capture instant lies up to one refresh after what
+    it shows: the offset is (device - shown) minus half a refresh, +- half a refresh."""
+    if not pairs:
+        return
+    arr = np.array(sorted(pairs))
+    diff = arr[:, 0] - arr[:, 1]
+    half = REFERENCE_QUANTUM_MS / 2
+    first = diff[arr[:, 0] < arr[0, 0] + 1000.0]
+    last = diff[arr[:, 0] > arr[-1, 0] - 1000.0]
+    result.reference_frames = int(diff.size)
+    result.reference_offset_ms = round(float(np.median(diff)) - half, 1)
+    result.reference_offset_first_ms = round(float(np.median(first)) - half, 1)
+    result.reference_offset_last_ms = round(float(np.median(last)) - half, 1)
+    result.reference_uncertainty_ms = round(half + 1.0, 1)
+
+
 def analyze_clip(path: str | Path, *, gap_factor: float = 1.5) -> ClipAnalysis:
     path = Path(path)
     result = ClipAnalysis(str(path))
@@ -293,6 +330,7 @@ def analyze_clip(path: str | Path, *, gap_factor: float = 1.5) -> ClipAnalysis:
         setattr(result, name, getattr(timing, name))
     if state.creation_s is not None and result.first_utc_ms is not None:
         result.creation_time_offset_s = round(state.creation_s - result.first_utc_ms / 1000.0, 3)
+    _reference_clock(result, state.pairs)
     if result.audio is not None:
         rate = result.audio.sample_rate or 48000
         measured = audio_timing(state.audio_chunks, rate, timing.utc_at)

@@ -3,6 +3,11 @@
 The band encodes 64 bits: 48-bit UTC time in milliseconds, 8 flag bits and a CRC-8. It is
 drawn as a row of black/white cells framed by guard cells (1010 at the start, 0101 at the
 end) across the top of the picture, with the human-readable UTC time printed below it.
+
+A second band at the bottom of the picture (flag ``FLAG_REFERENCE``) is what the harness's
+reference clock display showed when the frame was captured: emulated cameras film it, as a
+bench camera films ``bwc clock``. The display refreshes at ``REFERENCE_REFRESH_HZ``, so it
+shows the true time rounded down to its last refresh.
 Cells are large (>= 8 px) and the levels are video-range black (16) and white (235), so the
 code survives H.264 at any sane quality. Pure numpy: no I/O.
 """
@@ -21,6 +26,16 @@ TOTAL_CELLS = len(GUARD_START) + DATA_BITS + len(GUARD_END)
 BLACK = 16
 WHITE = 235
 FLAG_CLOCK_UNSET = 0x01
+FLAG_REFERENCE = 0x80  # the band is the filmed reference clock, not the device's own clock
+REFERENCE_REFRESH_HZ = 60
+REFERENCE_QUANTUM_MS = 1000.0 / REFERENCE_REFRESH_HZ
+
+
+def reference_display_ms(true_utc_ms: float) -> int:
+    """What a reference clock display refreshed at REFERENCE_REFRESH_HZ shows at a true
+    instant: the time of its last refresh (whole ms)."""
+    refreshes = int(true_utc_ms * REFERENCE_REFRESH_HZ // 1000)
+    return int(refreshes * 1000 // REFERENCE_REFRESH_HZ)
 
 
 class TimecodeError(ValueError):
@@ -92,6 +107,7 @@ class BandGeometry:
 
     width: int
     height: int
+    bottom: bool = False  # the reference clock band sits at the bottom edge
 
     @property
     def cell(self) -> int:
@@ -106,8 +122,12 @@ class BandGeometry:
         return max(8, self.height // 12) // 2 * 2
 
     @property
-    def y0(self) -> int:
+    def margin(self) -> int:
         return self.height // 30 // 2 * 2
+
+    @property
+    def y0(self) -> int:
+        return self.height - self.margin - self.band_height if self.bottom else self.margin
 
     def check(self) -> None:
         if self.cell < 4:
@@ -131,8 +151,8 @@ def _glyph(ch: str, scale: int) -> np.ndarray:
 class TimecodeRenderer:
     """Stamps timecodes into luma planes of one frame size. Reused per camera (cached geometry)."""
 
-    def __init__(self, width: int, height: int, *, text: bool = True) -> None:
-        self.geometry = BandGeometry(width, height)
+    def __init__(self, width: int, height: int, *, text: bool = True, bottom: bool = False) -> None:
+        self.geometry = BandGeometry(width, height, bottom)
         self.geometry.check()
         self.text = text
         self._scale = max(1, height // 120)
@@ -170,8 +190,8 @@ class TimecodeReader:
 
     ROWS_SAMPLED = 4
 
-    def __init__(self, width: int, height: int) -> None:
-        self.geometry = BandGeometry(width, height)
+    def __init__(self, width: int, height: int, *, bottom: bool = False) -> None:
+        self.geometry = BandGeometry(width, height, bottom)
         self.geometry.check()
         g = self.geometry
         centers = g.x0 + g.cell * np.arange(TOTAL_CELLS) + g.cell // 2
