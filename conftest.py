@@ -1,3 +1,3 @@
 """Top-level conftest: the harness's pytest plugins (targets, measurements, results)."""
 
-pytest_plugins = ["reports.pytest_results", "fixtures.plugin"]
+pytest_plugins = ["reports.pytest_results", "conformance.plugin"]

@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from emulators.profiles import ProfileError, get_profile
-    from reports.build import build_report, write_report_json
+    from reports.build import build_report, decisive_text, write_report_json
     from reports.html import write_report_html
     from reports.results import RunResults
 
@@ -126,9 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for r in report["requirements"]:
         if r["verdict"] == "not-tested":
             continue
-        measured = "-" if r["measured"] is None else f"{r['measured']:g} {r['unit'] or ''}".rstrip()
-        lim = r.get("measured_limit") if r.get("measured_limit") is not None else r["limit"]
-        limit = "-" if lim is None else f"{r['comparator']} {lim:g} {r['unit'] or ''}".rstrip()
+        measured, limit = decisive_text(r)
         print(f"  {r['id']:<10} {r['verdict']:<11} {measured:>18}  {limit}")
     print(f"\n  overall {s['overall'].upper()}: {s['pass']} pass, {s.get('marginal', 0)} marginal, {s['fail']} fail, {s['error']} error, "
           f"{s['not-tested']} not tested")

@@ -1,74 +1,144 @@
-"""Loads conformance/requirements.yaml into typed requirements."""
+"""Loads conformance/requirements.yaml (schema ``bwc-requirements/2``) into typed requirements.
+
+Every number a check judges against lives in the catalogue: the requirement's main ``limit``,
+named secondary ``limits`` (e.g. RES-001's lines per camera role), ``parameters`` the
+procedure uses (ACT-001's range), ``configured``: the field of the target's declared
+configuration that can make the limit stricter (PRE-001: a camera configured for 60 s is held
+to 60 s), and ``capability``: what a device must be able to do for the requirement to apply,
+and whether the catalogue makes it mandatory (a device without sound fails PRE-003; one
+without group recording is not tested on GRP-001)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from conformance.limits import Limit
 
 CATALOGUE_PATH = Path(__file__).with_name("requirements.yaml")
+SCHEMA = "bwc-requirements/2"
 
 
 class CatalogueError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Limit:
-    value: float
-    unit: str
-    comparator: str
-    marginal: float = 0.0  # passing values this close to the limit are reported as marginal
-
-    def holds(self, measured: float) -> bool:
-        if self.comparator == ">=":
-            return measured >= self.value
-        if self.comparator == "<=":
-            return measured <= self.value
-        if self.comparator == "==":
-            return measured == self.value
-        raise CatalogueError(f"unknown comparator {self.comparator!r}")
-
-    def describe(self) -> str:
-        band = f" (marginal within {self.marginal:g})" if self.marginal else ""
-        return f"{self.comparator} {self.value:g} {self.unit}{band}"
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
-@dataclass(frozen=True)
-class Requirement:
-    id: str
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitSpec(_Strict):
+    value: Finite
+    unit: str = ""
+    comparator: Literal[">=", "<=", "=="] = ">="
+    marginal: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+
+    def limit(self) -> Limit:
+        return Limit(self.value, self.unit, self.comparator, self.marginal)
+
+
+class Capability(_Strict):
+    name: str  # a capability of the device (profile/bench declaration), e.g. audio, group_mode
+    mandatory: bool  # absent and mandatory: the requirement fails; absent and optional: not tested
+
+
+class RequirementSpec(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z]{2,5}-\d{3}$")]
     family: str
     title: str
-    text: str
+    text: str = ""
     source: str
     method: str = ""
-    limit: Limit | None = None
     roles: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict)
+    limit: LimitSpec | None = None
+    limits: dict[str, LimitSpec] = {}
+    parameters: dict[str, Finite | str | list[Finite]] = {}
+    configured: str | None = None  # dotted field of the declared configuration that can tighten `limit`
+    capability: Capability | None = None
+
+
+class CatalogueFile(_Strict):
+    schema_: Annotated[str, Field(alias="schema")]
+    requirements: list[RequirementSpec]
+
+    @field_validator("schema_")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value != SCHEMA:
+            raise ValueError(f"expected {SCHEMA!r}, got {value!r}")
+        return value
+
+
+class Requirement:
+    """One requirement of the catalogue with its limits as Limit objects."""
+
+    def __init__(self, spec: RequirementSpec) -> None:
+        self.spec = spec
+        self.id, self.family, self.title, self.source, self.method = spec.id, spec.family, spec.title, spec.source, spec.method
+        self.text = " ".join((spec.text or spec.title).split())
+        self.roles = spec.roles
+        self.limit: Limit | None = spec.limit.limit() if spec.limit else None
+        self.limits = {name: s.limit() for name, s in spec.limits.items()}
+        self.parameters = dict(spec.parameters)
+        self.configured = spec.configured
+        self.capability = spec.capability
+
+    @property
+    def extra(self) -> dict:
+        """Parameters, as the report shows them."""
+        return dict(self.parameters)
+
+    def named(self, name: str) -> Limit:
+        try:
+            return self.limits[name]
+        except KeyError:
+            raise CatalogueError(f"{self.id} has no limit named {name!r} in requirements.yaml") from None
+
+    def parameter(self, name: str) -> float:
+        value = self.parameters.get(name)
+        if not isinstance(value, (int, float)):
+            raise CatalogueError(f"{self.id} has no numeric parameter {name!r} in requirements.yaml")
+        return float(value)
+
+    def main(self) -> Limit:
+        if self.limit is None:
+            raise CatalogueError(f"{self.id} has no limit in requirements.yaml")
+        return self.limit
+
+
+def _where(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{loc}: {err['msg']}"
 
 
 @lru_cache(maxsize=4)
 def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Requirement]:
     try:
-        doc = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogueError(f"cannot read requirement catalogue {path}: {exc}") from exc
+    try:
+        parsed = CatalogueFile.model_validate(doc)
+    except ValidationError as exc:
+        raise CatalogueError(f"{path.name}: {_where(exc)}") from None
     out: dict[str, Requirement] = {}
-    for i, raw in enumerate(doc.get("requirements", [])):
-        try:
-            limit = raw.get("limit")
-            req = Requirement(
-                id=raw["id"], family=raw["family"], title=raw["title"], text=" ".join(str(raw.get("text", raw["title"])).split()),
-                source=raw["source"], method=raw.get("method", ""),
-                limit=Limit(float(limit["value"]), str(limit["unit"]), str(limit["comparator"]), float(limit.get("marginal", 0.0))) if limit else None,
-                roles=tuple(raw.get("roles", ())),
-                extra={k: v for k, v in raw.items() if k not in {"id", "family", "title", "text", "source", "method", "limit", "roles"}},
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CatalogueError(f"requirement #{i + 1} in {path.name} is missing or has a bad field: {exc}") from exc
-        if req.id in out:
-            raise CatalogueError(f"requirement {req.id} appears twice in {path.name}")
-        out[req.id] = req
+    for spec in parsed.requirements:
+        if spec.id in out:
+            raise CatalogueError(f"requirement {spec.id} appears twice in {path.name}")
+        out[spec.id] = Requirement(spec)
     return out
+
+
+def requirement(req_id: str) -> Requirement:
+    catalogue = load_catalogue()
+    if req_id not in catalogue:
+        raise CatalogueError(f"{req_id} is not in conformance/requirements.yaml")
+    return catalogue[req_id]

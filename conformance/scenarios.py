@@ -1,206 +1,372 @@
 """The test procedures: one scene (positions + timeline of stimuli) per requirement family.
 
-Each scene is small so that the whole catalogue runs in well under a minute of emulation:
-cameras that are not under test are left out, and sources without a camera are bench
-sources (a CEW on a stand, a holster sensor on the bench). Times are seconds of scene time.
+A procedure is built for the target's *declared configuration* (its profile, or a bench
+file's declarations): the harness waits until the longest configured pre-event buffer has
+filled before the event, probes a cool-down at half its configured length, waits for a
+source's burst to end before it needs a camera free again. Nothing is timed to the
+reference device: every wait is derived from a requirement's limit or from the declared
+configuration. Cameras that are not under test are left out; sources without a camera are
+bench sources (a CEW on a stand). Times are seconds of scene time; cameras power on at 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from conformance.catalogue import requirement
+from emulators.profiles import Profile
 from emulators.scene import OfficerSpec, SceneSpec, Step, VehicleSpec, hartford, still
 from emulators.video import VideoFormat
 
-BOOT = 2.0  # reference cameras are READY 2 s after power-on
+SMALL = (320, 180)  # scenes judged on activation and metadata record small pictures (at the camera's own frame rate)
+FILL_MARGIN_S = 30.5  # READY this long beyond the longest configured buffer before the event (mid-GOP for 1 s GOPs)
+STOP_MARGIN_S = 1.5  # a stop ends the clip at the next GOP boundary; the camera is READY again after this much more
 
 
-def sleep_dock() -> SceneSpec:
-    """PRE-004 and ACT-003. S sleeps, hears a CEW event, then records from sleep;
-    K is docked, undocked and records 5 s after it is READY again."""
+def _latency_s() -> float:
+    return requirement("ACT-001").main().value
+
+
+def _gop(p: Profile) -> float:
+    return float(getattr(p.bwc, "gop_s", 1.0))
+
+
+def _buffer_s(p: Profile) -> float:
+    """The longest pre-event buffer configured on any camera of the target (and at least the
+    catalogue's 30 s)."""
+    return max(requirement("PRE-001").main().value, p.bwc.pre_event_s, p.dvr.pre_event_s, p.dvr.rear_pre_event_s)
+
+
+def _free_after_s(p: Profile) -> float:
+    """From a stop request until the camera is READY again (next GOP boundary plus margin)."""
+    return _gop(p) + STOP_MARGIN_S
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    build: Callable[[Profile], SceneSpec]
+    small_video: bool = False  # judged on activation/metadata only: record 320x180
+    observed: bool = False  # needs the harness's BLE observer (adverts heard, anchored steps)
+    configuration: dict[str, object] = field(default_factory=dict)  # agency configuration the harness applies first
+
+    def configure(self, profile: Profile) -> Profile:
+        """The target's profile with the configuration this procedure applies (an allow-list,
+        false-signal cancel on) and, for small-video scenes, small pictures."""
+        for key, value in self.configuration.items():
+            profile = _replace(profile, key, value)
+        if self.small_video:
+            for key in ("bwc.video", "dvr.front_video", "dvr.rear_video"):
+                fmt = _get(profile, key)
+                profile = _replace(profile, key, VideoFormat(SMALL[0], SMALL[1], fmt.fps, fmt.crf))
+        return profile
+
+
+def _get(obj: object, dotted: str) -> object:
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _replace(obj, dotted: str, value):
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        return dataclasses.replace(obj, **{head: value})
+    return dataclasses.replace(obj, **{head: _replace(getattr(obj, head), rest, value)})
+
+
+def declared(profile: Profile, dotted: str) -> float:
+    """A number from the target's declared configuration (e.g. ``bwc.pre_event_s``)."""
+    value = _get(profile, dotted)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{dotted} is not a number in the declared configuration")
+    return float(value)
+
+
+# -- the procedures ---------------------------------------------------------------------------
+def hartford_for(p: Profile) -> SceneSpec:
+    """The default scene (emulators.scene.hartford), with the event after the longest
+    configured buffer has filled: for the reference 60.5 s of READY time, event at 62.5 s."""
+    base = hartford()
+    t = p.bwc.boot_s + _buffer_s(p) + FILL_MARGIN_S
+    return dataclasses.replace(base, timeline=(Step(t, "cew", "A", {"event": "armed"}), Step(t + 5.0, "stop_all")), end_s=t + 29.5)
+
+
+def sleep_dock(p: Profile) -> SceneSpec:
+    """PRE-004 and ACT-003. S sleeps, hears a CEW event, then records from sleep; K is docked,
+    undocked after the CEW's burst, and records 5 s after it is READY again."""
+    ready = p.bwc.boot_s
     officers = (
         OfficerSpec("CEW", still((0.0, 0.0)), None, cew_serial="X8SLP0001"),
         OfficerSpec("S", still((10.0, 0.0)), "X6SLP00S1"),
         OfficerSpec("K", still((0.0, 12.0)), "X6SLP00K1"),
     )
+    sleep = ready + 3.0
+    event = sleep + 5.0
+    undock = event + p.cew.burst_s + 3.0  # K is judged on its buffer, not on Signal
+    record_k = undock + p.bwc.boot_s + 5.0
     timeline = (
-        Step(5.0, "dock", "K"),
-        Step(40.0, "sleep", "S"),
-        Step(45.0, "cew", "CEW", {"event": "armed"}),
-        Step(55.0, "record", "S"),
-        Step(78.0, "undock", "K"),  # after the CEW's 30 s burst: K is judged on its buffer, not on Signal
-        Step(78.0 + BOOT + 5.0, "record", "K"),
-        Step(90.0, "stop_all"),
+        Step(ready + 1.0, "dock", "K"),
+        Step(sleep, "sleep", "S"),
+        Step(event, "cew", "CEW", {"event": "armed"}),
+        Step(event + 10.0, "record", "S"),
+        Step(undock, "undock", "K"),
+        Step(record_k, "record", "K"),
+        Step(record_k + 5.0, "stop_all"),
     )
-    return SceneSpec("sleep-dock", officers, (), timeline, end_s=92.0,
+    return SceneSpec("sleep-dock", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=record_k + 5.0 + _free_after_s(p),
                      description="S asleep when the CEW is armed, then records from sleep; K records soon after leaving the dock")
 
 
-def signal_rules() -> SceneSpec:
-    """ACT-004 and ACT-005. B (10 ft from CEW P) tests never-stop, de-duplication and
-    cool-down; F (near CEW Q, 80 ft from P) tests false-signal cancel."""
+@dataclass(frozen=True)
+class CooldownProbe:
+    """When the signal-rules scene sends P's events to camera B (scene seconds)."""
+
+    record: float  # B's record button
+    first: float  # P's event E1 while B records (must not stop it)
+    stop: float  # B's stop button while E1's burst goes on (its repeats must not restart B)
+    second: float  # P's event E2 after E1's burst and cool-down: must start B
+    second_stop: float
+    third: float | None  # P's event E3 within the cool-down of E2: must start nothing (None: cool-down too short to probe)
+    end: float
+
+
+def cooldown_probe(p: Profile) -> CooldownProbe:
+    c, burst = p.bwc.cooldown_s, p.cew.burst_s
+    record = p.bwc.boot_s + 3.0
+    first = record + 5.0
+    stop = first + min(10.0, burst / 2)
+    second = max(first + burst, first + c, stop + _free_after_s(p)) + 2.0
+    second_stop = second + _latency_s() + 1.0
+    free = second_stop + _free_after_s(p)
+    third = max(free, second + c / 2)
+    if third > second + c - 0.5:  # the camera cannot be READY again inside a cool-down this short
+        return CooldownProbe(record, first, stop, second, second_stop, None, free + 2.0)
+    return CooldownProbe(record, first, stop, second, second_stop, third, third + _latency_s() + 3.0)
+
+
+@dataclass(frozen=True)
+class CancelProbe:
+    """When the signal-rules scene tests false-signal cancel on camera F (scene seconds)."""
+
+    first: float  # Q1's event starts F
+    inside: float  # cancel 3 s after it (inside the window): accepted, clip kept and marked
+    button: float  # F's record button once Q1's burst is over
+    button_cancel: float  # cancel of the button recording: refused
+    button_stop: float
+    second: float  # Q2's event starts F again
+    outside_after_heard_s: float  # cancel this long after the harness heard F announce the recording: refused
+    end: float
+
+
+def cancel_probe(p: Profile) -> CancelProbe:
+    window = requirement("ACT-004").main().value
+    first = p.bwc.boot_s + 3.0
+    button = max(first + 3.0 + _free_after_s(p), first + p.cew.burst_s + 2.0)
+    second = button + 6.0 + _free_after_s(p)
+    outside = window + 0.3
+    return CancelProbe(first, first + 3.0, button, button + 3.0, button + 6.0, second, outside,
+                       second + _latency_s() + outside + 5.0)
+
+
+def signal_rules(p: Profile) -> SceneSpec:
+    """ACT-005 on camera B (10 ft from CEW P): never-stop, de-duplication, cool-down. ACT-004
+    on camera F (near CEWs Q1 and Q2, 80 ft from P): false-signal cancel. Two senders for F
+    so that no cool-down value can get in the way."""
     officers = (
         OfficerSpec("P", still((0.0, 0.0)), None, cew_serial="X8RUL000P"),
         OfficerSpec("B", still((10.0, 0.0)), "X6RUL00B1"),
-        OfficerSpec("Q", still((80.0, 0.0)), None, cew_serial="X8RUL000Q"),
+        OfficerSpec("Q1", still((80.0, 0.0)), None, cew_serial="X8RUL00Q1"),
+        OfficerSpec("Q2", still((80.0, 8.0)), None, cew_serial="X8RUL00Q2"),
         OfficerSpec("F", still((88.0, 0.0)), "X6RUL00F1"),
     )
-    timeline = (
-        # B: a Signal event during a button recording must not stop it; its burst must not
-        # restart B after the stop (same event); a new event from P within the cool-down of
-        # P's last activation must not trigger either
-        Step(20.0, "record", "B"),
-        Step(25.0, "cew", "P", {"event": "armed"}),
-        Step(35.0, "stop", "B"),
-        Step(60.0, "cew", "P", {"event": "trigger"}),
-        Step(70.0, "stop", "B"),
-        Step(75.0, "cew", "P", {"event": "arc"}),
-        # F: cancel within 10 s of a Signal start (kept, marked false); after Q's burst has
-        # ended (50 s), cancel of a button recording (refused), then cancel 12 s after a new
-        # Signal start (refused)
-        Step(20.0, "cew", "Q", {"event": "armed"}),
-        Step(24.0, "cancel", "F"),
-        Step(52.0, "stop", "F"),
-        Step(55.0, "record", "F"),
-        Step(58.0, "cancel", "F"),
-        Step(62.0, "stop", "F"),
-        Step(65.0, "cew", "Q", {"event": "trigger"}),
-        Step(80.0, "cancel", "F"),  # 15 s after the event: outside the 10 s window even for a camera 4 s late
-        Step(90.0, "stop_all"),
-    )
-    return SceneSpec("signal-rules", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=93.0,
+    b, f = cooldown_probe(p), cancel_probe(p)
+    timeline = [
+        Step(b.record, "record", "B"),
+        Step(b.first, "cew", "P", {"event": "armed"}),
+        Step(b.stop, "stop", "B"),
+        Step(b.second, "cew", "P", {"event": "trigger"}),
+        Step(b.second_stop, "stop", "B"),
+        Step(f.first, "cew", "Q1", {"event": "armed"}),
+        Step(f.inside, "cancel", "F"),
+        Step(f.button, "record", "F"),
+        Step(f.button_cancel, "cancel", "F"),
+        Step(f.button_stop, "stop", "F"),
+        Step(f.second, "cew", "Q2", {"event": "armed"}),
+        Step(f.second, "cancel", "F", anchor=("F", f.outside_after_heard_s)),
+    ]
+    if b.third is not None:
+        timeline += [Step(b.third, "cew", "P", {"event": "arc"}), Step(b.third + _latency_s() + 1.0, "stop", "B")]
+    end = max(b.end, f.end)
+    timeline.append(Step(end, "stop_all"))
+    return SceneSpec("signal-rules", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=end + _free_after_s(p),
                      description="never-stop, de-duplication, cool-down (B); false-signal cancel (F)")
 
 
 EVENT_SOURCES = (("ARM", "cew", "armed"), ("TRG", "cew", "trigger"), ("ARC", "cew", "arc"), ("HOL", "holster", "draw"))
 
 
-def event_types() -> SceneSpec:
+def event_spacing_s(p: Profile) -> float:
+    return max(p.cew.burst_s, p.holster.burst_s) + 6.0
+
+
+def event_types(p: Profile) -> SceneSpec:
     """ACT-001 for every activating source event: four bench sources 10 ft around camera X,
-    one event each, 36 s apart; the camera is stopped 6 s after each event and again after
-    that event's burst has ended, so it is READY for the next one even if it (wrongly)
-    restarted on the repeats."""
+    one event each (four senders: no cool-down applies), spaced by the longest burst; X is
+    stopped 6 s after each event and again after the burst, so it is READY for the next one
+    even if it (wrongly) restarted on the repeats."""
     officers = [OfficerSpec("X", still((0.0, 0.0)), "X6EVT00X1")]
-    timeline = []
+    timeline: list[Step] = []
     positions = ((10.0, 0.0), (0.0, 10.0), (-10.0, 0.0), (0.0, -10.0))
+    spacing = event_spacing_s(p)
+    t0 = p.bwc.boot_s + 3.0
     for i, ((tag, kind, event), pos) in enumerate(zip(EVENT_SOURCES, positions)):
         serial = f"X8EVT0{tag}"
         officers.append(OfficerSpec(tag, still(pos), None, cew_serial=serial if kind == "cew" else None,
                                     holster_serial=serial if kind == "holster" else None))
-        t0 = 15.0 + 36.0 * i
-        timeline += [Step(t0, kind, tag, {"event": event}), Step(t0 + 6.0, "stop", "X"), Step(t0 + 32.0, "stop", "X")]
-    return SceneSpec("event-types", tuple(officers), (), tuple(timeline), end_s=15.0 + 36.0 * 4,
+        t = t0 + spacing * i
+        timeline += [Step(t, kind, tag, {"event": event}), Step(t + 6.0, "stop", "X"), Step(t + spacing - 4.0, "stop", "X")]
+    return SceneSpec("event-types", tuple(officers), (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=t0 + spacing * 4,
                      description="CEW armed, trigger, arc and holster draw each start camera X")
 
 
-def vehicle() -> SceneSpec:
-    """ACT-002 and VEH-001. Cruisers V1 and V2 20 ft apart; V (paired with V1) 10 ft from V1;
-    W (paired with V2) 60 ft away. Light-bar glitches of 100 and 150 ms, then held on."""
-    officers = (
-        OfficerSpec("V", still((10.0, 0.0)), "X6VEH00V1", vehicle="CAR-V1"),
-        OfficerSpec("W", still((0.0, 60.0)), "X6VEH00W1", vehicle="CAR-V2"),
-    )
-    vehicles = (
-        VehicleSpec("CAR-V1", (0.0, 0.0), "F3VEH0011", "V"),
-        VehicleSpec("CAR-V2", (-20.0, 0.0), "F3VEH0021", "W"),
-    )
-    timeline = (
-        Step(20.0, "input", "CAR-V1", {"input": "light_bar", "level": "on", "pulse_ms": 100}),
-        Step(24.0, "input", "CAR-V1", {"input": "light_bar", "level": "on", "pulse_ms": 150}),
-        Step(30.0, "input", "CAR-V1", {"input": "light_bar", "level": "on"}),
-        Step(45.0, "input", "CAR-V1", {"input": "light_bar", "level": "off"}),
-        Step(46.0, "stop_all"),
-    )
-    return SceneSpec("vehicle", officers, vehicles, timeline, end_s=50.0,
-                     description="V1's light bar: glitches must not start anything; held on it starts V1's cameras and V, never V2")
+VEHICLE_INPUTS = ("light_bar", "siren", "door", "crash", "speed")
+GLITCHES_MS = (100, 150, 190)
 
 
-def group() -> SceneSpec:
-    """GRP-001 (group-mode DVRs only). G1, G2, G3 in CAR-G's group; G1 starts, G1 tries to
-    stop, then the DVR stops the group."""
-    officers = tuple(OfficerSpec(f"G{i}", still((40.0 * i, 40.0)), f"X6GRP00G{i}", vehicle="CAR-G") for i in (1, 2, 3))
-    vehicles = (VehicleSpec("CAR-G", (0.0, 0.0), "F3GRP00G1", "G1", group=("G1", "G2", "G3")),)
-    timeline = (
-        Step(20.0, "record", "G1"),
-        Step(30.0, "stop", "G1"),
-        Step(40.0, "dvr_stop", "CAR-G"),
-        Step(48.0, "stop_all"),
-    )
-    return SceneSpec("group", officers, vehicles, timeline, end_s=50.0,
+@dataclass(frozen=True)
+class VehiclePlan:
+    glitches: tuple[float, ...]  # light-bar pulses on C1 (scene seconds), GLITCHES_MS long
+    held: tuple[float, ...]  # each cruiser's input held on (scene seconds), in VEHICLE_INPUTS order
+    hold_s: float
+
+
+def vehicle_plan(p: Profile) -> VehiclePlan:
+    t0 = p.bwc.boot_s + 3.0
+    glitches = tuple(t0 + 3.0 * i for i in range(len(GLITCHES_MS)))
+    hold = requirement("VEH-001").named("max_delay").value / 1000 + _latency_s() + 2.0
+    off_s = max(p.dvr.debounce_ms, p.dvr.delayed_off_ms) / 1000
+    spacing = hold + off_s + _free_after_s(p) + 1.0
+    first = glitches[-1] + 3.0
+    return VehiclePlan(glitches, tuple(first + spacing * i for i in range(len(VEHICLE_INPUTS))), hold)
+
+
+def vehicle(p: Profile) -> SceneSpec:
+    """ACT-002 and VEH-001. Cruisers C1..C5 stand 10 ft around body camera V, which belongs to
+    no cruiser (so no dash camera can record because of V); each cruiser gets one vehicle
+    input. Cruiser X stands 5 ft from V and must never record; W is 60 ft away (informative).
+    C1's light bar first gets glitches of 100, 150 and 190 ms."""
+    plan = vehicle_plan(p)
+    officers = (OfficerSpec("V", still((0.0, 0.0)), "X6VEH00V1"), OfficerSpec("W", still((60.0, 0.0)), "X6VEH00W1"))
+    vehicles = tuple(VehicleSpec(f"CAR-C{i + 1}", (round(10 * math.cos(math.radians(72 * i)), 3), round(10 * math.sin(math.radians(72 * i)), 3)),
+                                 f"F3VEH00C{i + 1}", None) for i in range(len(VEHICLE_INPUTS)))
+    vehicles += (VehicleSpec("CAR-X", (0.0, 5.0), "F3VEH00X1", None),)
+    timeline = [Step(t, "input", "CAR-C1", {"input": "light_bar", "level": "on", "pulse_ms": ms}) for t, ms in zip(plan.glitches, GLITCHES_MS)]
+    for i, (name, t) in enumerate(zip(VEHICLE_INPUTS, plan.held)):
+        car = f"CAR-C{i + 1}"
+        timeline += [Step(t, "input", car, {"input": name, "level": "on"}), Step(t + plan.hold_s, "stop", "V"),
+                     Step(t + plan.hold_s, "dvr_stop", car), Step(t + plan.hold_s + 0.5, "input", car, {"input": name, "level": "off"})]
+    end = plan.held[-1] + plan.hold_s + 3.0
+    timeline.append(Step(end, "stop_all"))
+    return SceneSpec("vehicle", officers, vehicles, tuple(sorted(timeline, key=lambda s: s.t)), end_s=end + _free_after_s(p),
+                     description="each vehicle input starts its own cruiser's cameras and V; never cruiser X; glitches start nothing")
+
+
+def group(p: Profile) -> SceneSpec:
+    """GRP-001 (targets with group recording). G1..G8 in CAR-G's group (the catalogue's
+    largest group); G1 starts, G1 tries to stop, then the DVR stops the group."""
+    n = int(requirement("GRP-001").parameter("members"))
+    officers = tuple(OfficerSpec(f"G{i}", still((40.0 * i, 40.0)), f"X6GRP00G{i}", vehicle="CAR-G") for i in range(1, n + 1))
+    vehicles = (VehicleSpec("CAR-G", (0.0, 0.0), "F3GRP00G1", "G1", group=tuple(o.name for o in officers)),)
+    t = p.bwc.boot_s + 3.0
+    timeline = (Step(t, "record", "G1"), Step(t + 10.0, "stop", "G1"), Step(t + 20.0, "dvr_stop", "CAR-G"), Step(t + 28.0, "stop_all"))
+    return SceneSpec("group", officers, vehicles, timeline, end_s=t + 28.0 + _free_after_s(p),
                      description="any member starts all; a member's stop does not end the group; the DVR's does")
 
 
 ALLOWED_SENDER = "X8ALW000L"
+UNLISTED_SENDER = "X8ALW000U"
 
 
-def allow_list() -> SceneSpec:
+def allow_list(p: Profile) -> SceneSpec:
     """ACT-006: camera Y is configured to accept only CEW L; CEW U (not listed) fires first."""
     officers = (
         OfficerSpec("Y", still((0.0, 0.0)), "X6ALW00Y1"),
-        OfficerSpec("U", still((10.0, 0.0)), None, cew_serial="X8ALW000U"),
+        OfficerSpec("U", still((10.0, 0.0)), None, cew_serial=UNLISTED_SENDER),
         OfficerSpec("L", still((0.0, 10.0)), None, cew_serial=ALLOWED_SENDER),
     )
-    timeline = (Step(10.0, "cew", "U", {"event": "armed"}), Step(20.0, "cew", "L", {"event": "armed"}), Step(24.0, "stop_all"))
-    return SceneSpec("allow-list", officers, (), timeline, end_s=25.0,
+    u = p.bwc.boot_s + 3.0
+    listed = u + _latency_s() + 2.0 + _free_after_s(p)
+    timeline = (Step(u, "cew", "U", {"event": "armed"}), Step(u + _latency_s() + 2.0, "stop", "Y"),
+                Step(listed, "cew", "L", {"event": "armed"}), Step(listed + 4.0, "stop_all"))
+    return SceneSpec("allow-list", officers, (), timeline, end_s=listed + 4.0 + _free_after_s(p),
                      description="an unlisted CEW must not start the camera; the listed one must")
 
 
-def high_bitrate() -> SceneSpec:
-    """PRE-002: a busy scene (complexity 1) for the whole buffer time, then a CEW event."""
+def high_bitrate(p: Profile) -> SceneSpec:
+    """PRE-002: a busy scene (complexity 1) for the whole configured buffer, then a CEW event."""
     officers = (
         OfficerSpec("CEW", still((0.0, 0.0)), None, cew_serial="X8HBR0001"),
         OfficerSpec("H", still((10.0, 0.0)), "X6HBR00H1"),
     )
-    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(45.0, "cew", "CEW", {"event": "armed"}), Step(50.0, "stop_all"))
-    return SceneSpec("high-bitrate", officers, (), timeline, end_s=53.0,
+    t = p.bwc.boot_s + max(requirement("PRE-002").main().value, p.bwc.pre_event_s) + 15.0
+    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(t, "cew", "CEW", {"event": "armed"}), Step(t + 5.0, "stop_all"))
+    return SceneSpec("high-bitrate", officers, (), timeline, end_s=t + 5.0 + _free_after_s(p),
                      description="the pre-event buffer under the highest bitrate the camera sees")
 
 
-def power_cut() -> SceneSpec:
-    """PWR-001: a recording loses power 10.5 s after it started."""
-    officers = (OfficerSpec("U", still((0.0, 0.0)), "X6PWR00U1"),)
-    timeline = (Step(10.0, "record", "U"), Step(20.5, "power_cut", "U"))
-    return SceneSpec("power-cut", officers, (), timeline, end_s=23.0, description="power is cut during a recording")
+def power_cut_times(p: Profile) -> tuple[float, list[float]]:
+    """(record press, the cut of each camera): cuts spread evenly over the catalogue's phase
+    span, so that whatever the camera's GOP length and phase, some cut falls late in a GOP."""
+    req = requirement("PWR-001")
+    n, span = int(req.parameter("cuts")), req.parameter("phase_span_s")
+    record = p.bwc.boot_s + 3.0
+    return record, [record + 10.0 + span * k / n for k in range(n)]
 
 
-# Scenarios whose tests read only activation, metadata and adverts record small video (the
-# Signal, state and routing logic under test does not depend on the picture); scenarios that
-# measure the video itself use the profile's own format.
-SMALL_VIDEO = VideoFormat(320, 180, 5)
-VIDEO_AGNOSTIC = frozenset({"signal-rules", "event-types", "vehicle", "group", "allow-list"})
-# Scenarios whose tests read the adverts the harness hears (activation latency); the others
-# are judged on the exported evidence, so they run without the observer radio.
-OBSERVED = frozenset({"hartford", "event-types"})
-# Agency configuration a scenario applies to the devices under test before it runs.
-CONFIGURATION = {"allow-list": {"bwc.allow_list": (ALLOWED_SENDER,)}}
+def power_cut(p: Profile) -> SceneSpec:
+    """PWR-001: eight recordings lose power at phases spread over two seconds."""
+    record, cuts = power_cut_times(p)
+    officers = tuple(OfficerSpec(f"U{k + 1}", still((15.0 * k, 0.0)), f"X6PWR00U{k + 1}") for k in range(len(cuts)))
+    timeline = tuple(Step(record, "record", o.name) for o in officers) + tuple(Step(t, "power_cut", o.name) for o, t in zip(officers, cuts))
+    return SceneSpec("power-cut", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=cuts[-1] + 2.0,
+                     description="power is cut during recordings, at phases spread over 2 s")
 
+
+MAIN = "hartford"
 SCENARIOS = {
-    "hartford": hartford,
-    "sleep-dock": sleep_dock,
-    "signal-rules": signal_rules,
-    "event-types": event_types,
-    "vehicle": vehicle,
-    "group": group,
-    "high-bitrate": high_bitrate,
-    "power-cut": power_cut,
-    "allow-list": allow_list,
+    s.name: s for s in (
+        Scenario(MAIN, hartford_for, observed=True),
+        Scenario("sleep-dock", sleep_dock),
+        Scenario("signal-rules", signal_rules, small_video=True, observed=True, configuration={"bwc.false_cancel.enabled": True}),
+        Scenario("event-types", event_types, small_video=True, observed=True),
+        Scenario("vehicle", vehicle, small_video=True),
+        Scenario("group", group, small_video=True),
+        Scenario("high-bitrate", high_bitrate),
+        Scenario("power-cut", power_cut, small_video=True),
+        Scenario("allow-list", allow_list, small_video=True, configuration={"bwc.allow_list": (ALLOWED_SENDER,)}),
+    )
 }
 
 
 # -- ACT-001 activation-rate sweep ------------------------------------------------------------
-SWEEP_IN_RANGE_FT = (10.0, 20.0, 25.0, 28.0, 30.0)
+SWEEP_IN_RANGE_FT = (10.0, 20.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0)
 SWEEP_BEYOND_FT = (35.0, 45.0)
-SWEEP_TRIALS = 12  # per distance; 60 pooled in-range trials can show >= 95 % at 95 % confidence (LB 0.951)
+SWEEP = Scenario("sweep", lambda p: sweep_trial(p, 0), small_video=True, observed=True)
 
 
-def sweep_trial(trial: int) -> SceneSpec:
-    """One trial: a CEW at the origin, one camera at each sweep distance (spread around
-    the circle), the CEW armed at 3 s (cameras READY since 2 s), every camera stopped 1 s
-    later (the ACT-001 latency limit)."""
-    import math
-
+def sweep_trial(p: Profile, trial: int) -> SceneSpec:
+    """One trial: a CEW at the origin, one camera at each sweep distance (spread around the
+    circle, turned a little every trial), the CEW armed 1 s after the cameras are READY, every
+    camera stopped once the ACT-001 latency limit has passed."""
     officers = [OfficerSpec("CEW", still((0.0, 0.0)), None, cew_serial="X8SWP0001")]
     distances = SWEEP_IN_RANGE_FT + SWEEP_BEYOND_FT
     for i, d in enumerate(distances):
         angle = math.radians(360.0 * i / len(distances) + 13.0 * trial)
         officers.append(OfficerSpec(f"D{int(d):02d}", still((round(d * math.cos(angle), 3), round(d * math.sin(angle), 3))), f"X6SWP{int(d):03d}1"))
-    timeline = (Step(3.0, "cew", "CEW", {"event": "armed"}), Step(4.0, "stop_all"))
-    return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=4.0, description=f"activation sweep trial {trial}")
+    t = p.bwc.boot_s + 1.0
+    timeline = (Step(t, "cew", "CEW", {"event": "armed"}), Step(t + _latency_s(), "stop_all"))
+    return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=t + _latency_s(), description=f"activation sweep trial {trial}")

@@ -1,7 +1,9 @@
-"""Exact binomial confidence bounds (Clopper-Pearson) without SciPy."""
+"""Exact binomial confidence bounds (Clopper-Pearson) without SciPy, and the sequential rule
+the ACT-001 sweep uses to decide an activation rate."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import comb
 
 
@@ -32,3 +34,31 @@ def upper_bound(k: int, n: int, confidence: float = 0.95) -> float:
     if k >= n:
         return 1.0
     return 1.0 - lower_bound(n - k, n, confidence)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    verdict: str  # pass | fail | continue
+    lower: float
+    upper: float
+    confidence: float
+
+
+def decide_rate(k: int, n: int, required: float, alpha: float) -> RateDecision:
+    """Repeated Clopper-Pearson with the error spent evenly over the looks (Bonferroni):
+    at each look the one-sided bounds at confidence 1 - alpha; pass when the lower bound
+    reaches the required rate, fail when the upper bound is below it, else more trials.
+    Over all looks and bands, the chance of passing a camera whose true rate is below the
+    requirement, or of failing one whose rate meets it, is at most the catalogue's 1 - confidence."""
+    confidence = 1 - alpha
+    lo, hi = lower_bound(k, n, confidence), upper_bound(k, n, confidence)
+    verdict = "pass" if lo >= required else "fail" if hi < required else "continue"
+    return RateDecision(verdict, round(lo, 4), round(hi, 4), round(confidence, 5))
+
+
+def trials_to_pass(required: float, alpha: float) -> int:
+    """Successes in a row needed before the lower bound reaches the required rate."""
+    n = 1
+    while lower_bound(n, n, 1 - alpha) < required:
+        n += 1
+    return n

@@ -4,71 +4,83 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.catalogue import load_catalogue
-from conformance.evidence import activation_utc_ms, analysis, decoded
-from conformance.incident_view import incident_clip, step_utc_ms, subject
+from conformance import clocks
+from conformance.evidence import analysis, decoded
+from conformance.incident_view import Clip, activated_cameras, clip, incident_clip, started_in, step_utc_ms, subject
+from conformance.scenarios import power_cut_times
 
-MIN_LINES = {"bwc": 720, "dvr-front": 720, "dvr-rear": 480}
+
+def _recording_devices(measure, incident, fact: str) -> list[tuple[str, Clip, object]]:
+    """(who, incident clip, camera or None) for every camera and DVR camera that recorded."""
+    out: list[tuple[str, Clip, object]] = [(a.who, a.clip, a.camera) for a in activated_cameras(measure, incident, fact=fact)]
+    for d in incident.dvrs:
+        for part, evidence in (("front", d.evidence), ("rear", d.rear_evidence)):
+            found = incident_clip(incident, d, evidence)
+            if found is not None:
+                out.append((f"{subject(d)} {part}", found, None))
+    return out
 
 
 @pytest.mark.requirement("TIME-001")
 def test_time001_frames_carry_utc_and_clocks_agree(incident, measure):
-    limit = load_catalogue()["TIME-001"].limit
-    measured = False
-    for cam in incident.cameras:
-        item = incident_clip(incident, cam.evidence)
-        if item is None:
+    limit = measure.req.main()
+    for who, found, cam in _recording_devices(measure, incident, "clock"):
+        a = analysis(found.item)
+        measure.expect(who, "every frame carries a readable UTC timecode", a.frames > 0 and a.readable == a.frames,
+                       note=f"{a.readable} of {a.frames} frames readable")
+        measure.against(measure.req.named("unset_frames"), who, "frames flagged with an unset clock", a.clock_unset_frames, digits=0,
+                        quantity="unset_frames")
+        fix = clocks.from_frames(found.item)
+        if fix is None and cam is not None:
+            fix = clocks.from_observation(found.item, incident.stimulus_utc_ms, cam.status_advert_utc_ms)  # type: ignore[attr-defined]
+        if fix is None:
+            measure.not_measured(who, "device clock minus harness clock", "the frames show no reference clock and the harness heard no announcement to time it by")
             continue
-        who = subject(cam)
-        clip = analysis(item)
-        measure.check(who, "frames with a readable UTC timecode", round(clip.readable / clip.frames, 4) if clip.frames else 0.0, "", 1.0, "==")
-        measure.check(who, "frames flagged with an unset clock", clip.clock_unset_frames, "frames", 0, "==")
-        device = activation_utc_ms(item)
-        if device is None or cam.status_advert_utc_ms is None:
-            continue
-        offset = (device - cam.status_advert_utc_ms) / 1000
-        measure.check(who, "device clock minus harness clock at activation", round(abs(offset), 3), "s", limit.value, limit.comparator,
-                      note=f"signed offset {offset:+.3f} s (harness: first recording-started advert heard)")
-        measured = True
-    if not measured:
-        measure.cannot_measure("scene", "clock offset", "no camera both exported an activation time and was heard announcing it")
+        measure.against(limit, who, "device clock minus harness clock (absolute)", abs(fix.offset_ms) / 1000, uncertainty=fix.uncertainty_ms / 1000,
+                        quantity="clock_offset_s", note=f"signed {fix.offset_ms / 1000:+.3f} s +- {fix.uncertainty_ms / 1000:.3f} s ({fix.source})")
+        heard = cam.status_advert_utc_ms if cam is not None else None  # type: ignore[attr-defined]
+        if fix.source == clocks.FROM_FRAMES and heard is not None and found.activation is not None:
+            act, u = found.activation.ms, found.activation.uncertainty_ms + 1
+            inside = incident.stimulus_utc_ms - u <= act <= heard + u
+            measure.expect(who, "the exported activation time is on the same clock (between the stimulus and the announcement)", inside,
+                           note=f"activation {(act - incident.stimulus_utc_ms) / 1000:+.3f} s after the stimulus, announcement heard at "
+                           f"{(heard - incident.stimulus_utc_ms) / 1000:+.3f} s (harness clock)")
     measure.verdict()
 
 
 @pytest.mark.requirement("PWR-001")
-def test_pwr001_clip_survives_power_loss(scenarios, measure):
+def test_pwr001_clip_survives_power_loss(scenarios, profile, measure):
     rec = scenarios.run("power-cut")
-    limit = load_catalogue()["PWR-001"].limit
-    cam = rec.camera("U")
-    cut = step_utc_ms(rec, "power_cut", "U")
-    if not cam.evidence:
-        measure.check(subject(cam), "a clip exists after the power cut", False, "", True, "==")
-        measure.verdict()
-    clip = analysis(cam.evidence[0])
-    if clip.last_utc_ms is None:
-        measure.check(subject(cam), "the clip decodes after the power cut", False, "", True, "==", note=clip.error or "")
-    else:
-        lost = round(max(0.0, (cut - clip.last_utc_ms) / 1000), 3)
-        measure.check(subject(cam), "video lost before the cut", lost, "s", limit.value, limit.comparator,
-                      note=f"decoded {clip.readable} frames; {clip.error or 'no decoding error'}")
+    limit = measure.req.main()
+    _, cuts = power_cut_times(profile)
+    record_t = step_utc_ms(rec, "record", rec.cameras[0].label)
+    worst: float | None = None
+    for cam in rec.cameras:
+        who = subject(cam)
+        cut = step_utc_ms(rec, "power_cut", cam.label)
+        found = started_in(cam.evidence, record_t, record_t + 1000) or [clip(i) for i in cam.evidence]
+        if not found:
+            measure.expect(who, "a clip exists after the power cut", False)
+            continue
+        span = clocks.frames(found[0].item, found[0].fix) if analysis(found[0].item).last_utc_ms is not None else None
+        if span is None:
+            measure.expect(who, "the clip decodes after the power cut", False, note=analysis(found[0].item).error or "")
+            continue
+        lost = max(0.0, (cut - span[1].ms) / 1000)
+        worst = lost if worst is None else max(worst, lost)
+        measure.against(limit, who, f"video lost before the cut (cut {(cut - record_t) / 1000:.2f} s into the recording)", lost,
+                        uncertainty=span[1].uncertainty_ms / 1000, quantity="lost_s", note=found[0].fix.source)
+    if worst is not None:
+        measure.info("scene", f"worst loss over {len(cuts)} cuts", round(worst, 3), "s")
     measure.verdict()
 
 
 @pytest.mark.requirement("RES-001")
 def test_res001_minimum_resolution(incident, measure):
-    checked = 0
-    devices = [(subject(c), "bwc", c.evidence) for c in incident.cameras]
-    for d in incident.dvrs:
-        devices += [(f"{subject(d)} front", "dvr-front", d.evidence), (f"{subject(d)} rear", "dvr-rear", d.rear_evidence)]
-    for who, role, evidence in devices:
-        item = incident_clip(incident, evidence)
-        if item is None:
+    for who, found, cam in _recording_devices(measure, incident, "resolution"):
+        role = "bwc" if cam is not None else ("dvr-rear" if who.endswith("rear") else "dvr-front")
+        a = decoded(measure, who, found.item)
+        if a is None:
             continue
-        clip = decoded(measure, who, item)
-        if clip is None:
-            continue
-        measure.check(who, f"decoded picture height ({clip.width}x{clip.height})", clip.height, "lines", MIN_LINES[role], ">=")
-        checked += 1
-    if not checked:
-        measure.cannot_measure("scene", "resolution", "no clip to decode")
+        measure.against(measure.req.named(role), who, f"decoded picture height ({a.width}x{a.height})", a.height, digits=0, quantity="lines")
     measure.verdict()

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from conformance.incident_view import subject
 from protocols.evidence_manifest import ManifestError, check_manifest, check_signature_document, parse_manifest, public_key_raw
 
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig.json"
@@ -21,11 +22,16 @@ def test_int001_evidence_is_signed_and_intact(incident, measure):
                      | {item.clip.parent for d in incident.dvrs for item in d.evidence + d.rear_evidence})
     if not folders:
         measure.cannot_measure("scene", "evidence integrity", "no device exported evidence")
+    exported = {f.name for f in folders}
+    for cam in incident.cameras:  # a camera the harness heard announce a recording must have exported evidence
+        if cam.status_starts_utc_ms and cam.serial not in exported:
+            measure.expect(subject(cam), "exported the evidence of the recording it announced", False,
+                           note=f"{len(cam.status_starts_utc_ms)} recording(s) announced, no evidence folder")
     for folder in folders:
         who = folder.name
         manifest_path, sig_path = folder / MANIFEST, folder / SIGNATURE
         present = manifest_path.is_file() and sig_path.is_file()
-        measure.check(who, "signed manifest present", present, "", True, "==")
+        measure.expect(who, "signed manifest present", present)
         if not present:
             continue
         data = manifest_path.read_bytes()
@@ -33,16 +39,15 @@ def test_int001_evidence_is_signed_and_intact(incident, measure):
             signer = check_signature_document(json.loads(sig_path.read_text()), data)
             manifest = parse_manifest(data)
         except (ManifestError, ValueError) as exc:
-            measure.check(who, "manifest signature verifies", False, "", True, "==", note=str(exc))
+            measure.expect(who, "manifest signature verifies", False, note=str(exc))
             continue
-        measure.check(who, "manifest signature verifies", True, "", True, "==")
+        measure.expect(who, "manifest signature verifies", True)
         enrolled = keys.get(who)
         signer_b64 = base64.b64encode(public_key_raw(signer)).decode("ascii")
-        measure.check(who, "signed with the device's enrolled key", enrolled is not None and signer_b64 == enrolled, "", True, "==",
-                      note="" if enrolled else "the target declares no key for this device")
+        measure.expect(who, "signed with the device's enrolled key", enrolled is not None and signer_b64 == enrolled,
+                       note="" if enrolled else "the target declares no key for this device")
         check = check_manifest(folder, manifest, exclude=(MANIFEST, SIGNATURE))
-        measure.check(who, "files match the manifest (none changed, missing or added)", check.ok, "", True, "==",
-                      note="; ".join(check.problems()))
+        measure.expect(who, "files match the manifest (none changed, missing or added)", check.ok, note="; ".join(check.problems()))
         clips = {p.name for p in folder.glob("*.mp4")}
-        measure.check(who, "every clip is listed", clips <= set(manifest["files"]), "", True, "==")
+        measure.expect(who, "every clip is listed", clips <= set(manifest["files"]))
     measure.verdict()

@@ -44,6 +44,7 @@ class BwcEmulator:
         self._icp: IcpEndpoint | None = None
         self._acked: set[int] = set()
         self._seq = 0
+        self._recordings = 0
         self._last_trigger_by: dict[str, float] = {}
         self._seen_events: set[tuple[str, int]] = set()
         self._group_dvr: Addr | None = None
@@ -131,8 +132,12 @@ class BwcEmulator:
             loop.create_task(self._notify_dvrs(trigger.utc_ms, reason))
 
     async def _status_burst(self) -> None:
+        """Announce the recording: its adverts carry the camera's recording number as event id
+        (docs/signal-codec.md), so an observer can tell one recording's repeats from the next."""
         p = self.profile
-        await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_RECORDING_STARTED), p.status_interval_ms)
+        self._recordings = (self._recordings + 1) & 0xFFFF
+        frame = SignalFrame.for_event(self.serial, Event.CAMERA_RECORDING_STARTED, event_id=self._recordings)
+        await self.adv.advertise(frame, p.status_interval_ms)
         await asyncio.sleep(p.status_burst_s)
         await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_PRESENCE), p.presence_interval_ms)
 

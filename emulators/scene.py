@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 from bisect import bisect_right
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,9 @@ class Step:
     action: str
     target: str | None = None
     args: dict = field(default_factory=dict)
+    # (officer, delay_s): from t on, wait until the harness hears that officer's camera announce
+    # a recording, then act delay_s later (a probe timed from what the harness observes)
+    anchor: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,9 @@ class VirtualScene:
         self.sources: dict[tuple[str, str], SignalSourceEmulator] = {}  # (officer, "cew"|"holster")
         self.dvrs: dict[str, DvrEmulator] = {}
         self.results: list[StepResult] = []
+        # (officer, since loop time) -> loop time the harness heard the officer's camera announce
+        # a recording (None: never); the target that runs the scene sets it
+        self.heard: Callable[[str, float], Awaitable[float | None]] | None = None
 
     @property
     def evidence_dir(self) -> Path:
@@ -367,16 +374,39 @@ class VirtualScene:
 
     async def play(self) -> list[StepResult]:
         loop = asyncio.get_running_loop()
+        anchored: list[asyncio.Task] = []
         for step in self.spec.timeline:
             delay = step.t - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if step.anchor is not None:
+                anchored.append(loop.create_task(self._anchored(step)))
+                continue
             outcome = await self._do(step)
             self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome))
         remaining = self.spec.end_s - loop.time()
         if remaining > 0:
             await asyncio.sleep(remaining)
+        for task in anchored:
+            task.cancel()
         return self.results
+
+    async def _anchored(self, step: Step) -> None:
+        """Wait for the harness to hear the anchor camera announce a recording (``heard``,
+        set by the target that runs the scene), then act ``delay_s`` later."""
+        assert step.anchor is not None
+        loop = asyncio.get_running_loop()
+        who, delay_s = step.anchor
+        heard_at = await self.heard(who, loop.time()) if self.heard is not None else None
+        outcome = "done"
+        if heard_at is None:
+            outcome = f"anchor not heard: {who} announced no recording"
+            heard_at = loop.time()
+        wait = heard_at + delay_s - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        done = await self._do(step)
+        self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome if outcome != "done" else done))
 
     async def _do(self, step: Step) -> str:
         a, target, args = step.action, step.target, step.args

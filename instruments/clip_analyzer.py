@@ -57,7 +57,7 @@ class ClipAnalysis:
     reference_offset_ms: float | None = None  # device clock minus harness clock over the clip (median)
     reference_offset_first_ms: float | None = None  # ... over the first second of the clip
     reference_offset_last_ms: float | None = None  # ... over the last second (drift during the clip)
-    reference_uncertainty_ms: float | None = None  # half a display refresh, plus the timecodes' 1 ms rounding
+    reference_uncertainty_ms: float | None = None  # half the width of the interval the frames bracket the offset to
     audio: AudioAnalysis | None = None
     truncated: bool = False
     damaged_packets: int = 0  # packets the decoder rejected (it conceals them and goes on)
@@ -270,21 +270,29 @@ def _creation_time(container: av.container.InputContainer, result: ClipAnalysis)
 
 
 def _reference_clock(result: ClipAnalysis, pairs: list[tuple[float, float]]) -> None:
-    """Device clock minus harness clock from the frames that show both. The display shows
-    the time of its last refresh, so the capture instant lies up to one refresh after what
-    it shows: the offset is (device - shown) minus half a refresh, +- half a refresh."""
+    """Device clock minus harness clock from the frames that show both (device timecode d_i,
+    reference shown r_i). The display shows the time of its last refresh (0 to one refresh +
+    1 ms before the capture) and the device rounds to whole ms, so every frame brackets the
+    offset: d_i - r_i - quantum - 1.5 < offset <= d_i - r_i + 0.5. The frames fall at every
+    phase of the refresh, so the intersection over a clip is narrow; if a drifting clock makes
+    the brackets disagree, the median (minus half a refresh, +- half a refresh) is used."""
     if not pairs:
         return
     arr = np.array(sorted(pairs))
     diff = arr[:, 0] - arr[:, 1]
-    half = REFERENCE_QUANTUM_MS / 2
+    q = REFERENCE_QUANTUM_MS
+    lo, hi = float(diff.max()) - q - 1.5, float(diff.min()) + 0.5
+    if lo <= hi:
+        offset, uncertainty = (lo + hi) / 2, (hi - lo) / 2
+    else:
+        offset, uncertainty = float(np.median(diff)) - q / 2, q / 2 + 1.5
     first = diff[arr[:, 0] < arr[0, 0] + 1000.0]
     last = diff[arr[:, 0] > arr[-1, 0] - 1000.0]
     result.reference_frames = int(diff.size)
-    result.reference_offset_ms = round(float(np.median(diff)) - half, 1)
-    result.reference_offset_first_ms = round(float(np.median(first)) - half, 1)
-    result.reference_offset_last_ms = round(float(np.median(last)) - half, 1)
-    result.reference_uncertainty_ms = round(half + 1.0, 1)
+    result.reference_offset_ms = round(offset, 2)
+    result.reference_offset_first_ms = round(float(np.median(first)) - q / 2, 1)
+    result.reference_offset_last_ms = round(float(np.median(last)) - q / 2, 1)
+    result.reference_uncertainty_ms = round(uncertainty, 2)
 
 
 def analyze_clip(path: str | Path, *, gap_factor: float = 1.5) -> ClipAnalysis:

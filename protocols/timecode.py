@@ -6,8 +6,9 @@ end) across the top of the picture, with the human-readable UTC time printed bel
 
 A second band at the bottom of the picture (flag ``FLAG_REFERENCE``) is what the harness's
 reference clock display showed when the frame was captured: emulated cameras film it, as a
-bench camera films ``bwc clock``. The display refreshes at ``REFERENCE_REFRESH_HZ``, so it
-shows the true time rounded down to its last refresh.
+bench camera films ``bwc clock``. The display refreshes at ``REFERENCE_REFRESH_HZ`` (59.94 Hz,
+a common monitor rate, so a camera's frames fall at every phase of its refresh), and shows the
+time of its last refresh.
 Cells are large (>= 8 px) and the levels are video-range black (16) and white (235), so the
 code survives H.264 at any sane quality. Pure numpy: no I/O.
 """
@@ -27,15 +28,15 @@ BLACK = 16
 WHITE = 235
 FLAG_CLOCK_UNSET = 0x01
 FLAG_REFERENCE = 0x80  # the band is the filmed reference clock, not the device's own clock
-REFERENCE_REFRESH_HZ = 60
+REFERENCE_REFRESH_HZ = 60000 / 1001
 REFERENCE_QUANTUM_MS = 1000.0 / REFERENCE_REFRESH_HZ
 
 
 def reference_display_ms(true_utc_ms: float) -> int:
     """What a reference clock display refreshed at REFERENCE_REFRESH_HZ shows at a true
-    instant: the time of its last refresh (whole ms)."""
-    refreshes = int(true_utc_ms * REFERENCE_REFRESH_HZ // 1000)
-    return int(refreshes * 1000 // REFERENCE_REFRESH_HZ)
+    instant: the time of its last refresh, in whole ms (so 0 to one refresh + 1 ms behind)."""
+    refreshes = (true_utc_ms * 60) // 1001  # refresh period 1001/60 ms, counted exactly
+    return int(refreshes * 1001 // 60)
 
 
 class TimecodeError(ValueError):

@@ -10,14 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from conformance.catalogue import Requirement, load_catalogue
+from conformance.catalogue import load_catalogue
 from reports.results import Measurement, RunResults, requirement_verdict
 
 REPORT_SCHEMA = "bwc-report/2"
 READABLE_SCHEMAS = ("bwc-report/1", "bwc-report/2")
 HARNESS_VERSION = "0.1.0"
 VERDICT_ORDER = ("fail", "error", "marginal", "pass", "not-tested")
-CLOCK_TOLERANCE_MS = 100  # as conformance.incident_view: clips activated before the stimulus are not the incident's
 
 
 def git_revision(repo: Path) -> str:
@@ -32,21 +31,44 @@ def git_revision(repo: Path) -> str:
         return "unknown"
 
 
-def _worst(req: Requirement, results: RunResults) -> tuple[float | None, str | None, float | None]:
-    """The measurement that decides the verdict: the least margin to its own limit (a
-    requirement may hold different devices to different limits, e.g. 720 vs 480 lines).
-    Returns (value, subject, that measurement's limit)."""
-    if req.limit is None or req.limit.comparator not in (">=", "<="):
-        return None, None, None
-    best: tuple[float, float, str, float] | None = None
-    for m in results.measurements:
-        if (m.requirement != req.id or m.comparator != req.limit.comparator or m.unit != req.limit.unit
-                or not _numeric(m.value) or not _numeric(m.limit)):
-            continue
-        margin = float(m.value) - float(m.limit) if m.comparator == ">=" else float(m.limit) - float(m.value)  # type: ignore[arg-type]
-        if best is None or margin < best[0]:
-            best = (margin, float(m.value), m.subject, float(m.limit))  # type: ignore[arg-type]
-    return (best[1], best[2], best[3]) if best else (None, None, None)
+def decisive(req_id: str, verdict: str, measurements: list[Measurement]) -> dict | None:
+    """The measurement that decided the requirement's verdict: for a failure the failed
+    measurement furthest beyond its own limit (a failed yes/no fact when no number failed);
+    for an error the first value that could not be measured; for a pass the judged number
+    closest to its own limit (a requirement may hold devices to different limits, e.g. 720
+    vs 480 lines). None when nothing was judged."""
+    mine = [m for m in measurements if m.requirement == req_id]
+    wanted = {"fail": ("fail",), "error": ("error",), "marginal": ("marginal", "pass"), "pass": ("pass", "marginal")}.get(verdict, ())
+    candidates = [m for m in mine if m.verdict in wanted and (m.comparator is not None or m.verdict == "error")]
+    if not candidates:
+        return None
+
+    def margin(m: Measurement) -> float:
+        if not (_numeric(m.value) and _numeric(m.limit)) or m.comparator not in (">=", "<="):
+            return 0.0 if m.verdict == "fail" else float("inf")  # a failed fact ranks after failed numbers, a passed one after all numbers
+        diff = float(m.value) - float(m.limit) if m.comparator == ">=" else float(m.limit) - float(m.value)  # type: ignore[arg-type]
+        return diff / max(abs(float(m.limit)), 1e-9) if float(m.limit) else diff  # type: ignore[arg-type]
+
+    best = min(candidates, key=margin) if verdict != "error" else candidates[0]
+    return {"subject": best.subject, "name": best.name, "value": best.value, "unit": best.unit, "limit": best.limit,
+            "comparator": best.comparator, "verdict": best.verdict, "note": best.note, "uncertainty": best.uncertainty}
+
+
+def decisive_text(row: dict) -> tuple[str, str]:
+    """(what was measured, against what) for the measurement that decided a requirement,
+    e.g. ('29.6 s', '<= 2 s') or ('no (expected yes)', 'activated at 29 ft')."""
+    d = row.get("decisive")
+    if not d:
+        return "-", "-"
+    value, limit, unit = d.get("value"), d.get("limit"), d.get("unit") or ""
+    if d.get("verdict") == "error" or value is None:
+        return "not measured", (d.get("note") or d.get("name") or "")
+    if isinstance(value, bool) or isinstance(limit, bool):
+        yes = {True: "yes", False: "no"}
+        return f"{yes.get(value, value)} (expected {yes.get(limit, limit)})", str(d.get("name", ""))
+    shown = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    lim = f"{d.get('comparator')} {limit:g} {unit}".strip() if isinstance(limit, (int, float)) else "-"
+    return f"{shown} {unit}".strip(), lim
 
 
 def _numeric(v: object) -> bool:
@@ -98,25 +120,12 @@ def _read_metadata(path: str) -> dict:
 def _coverage(measurements: list[Measurement], subject: str) -> float | None:
     """Decoded pre-event coverage of a device's incident clip (PRE-001 / CHN-001 measurement)."""
     for m in measurements:
-        if (m.subject == subject and m.comparator == ">=" and m.unit == "s" and "before" in m.name and "activation" in m.name
-                and isinstance(m.value, (int, float)) and not isinstance(m.value, bool)):
-            return float(m.value)
+        if m.subject in (subject, f"{subject} front") and m.quantity == "pre_event_s" and _numeric(m.value):
+            return float(m.value)  # type: ignore[arg-type]
     return None
 
 
-def _incident_clip(evidence: list[dict], stim_ms: int) -> tuple[dict, dict] | None:
-    best: tuple[int, dict, dict] | None = None
-    for item in evidence:
-        meta = _read_metadata(item.get("metadata_path", ""))
-        t = _utc_ms(meta.get("trigger_utc"))
-        if t is None or t < stim_ms - CLOCK_TOLERANCE_MS:
-            continue
-        if best is None or t < best[0]:
-            best = (t, item, meta)
-    return (best[1], best[2]) if best else None
-
-
-def _rel_s(ms: int | None, stim_ms: int) -> float | None:
+def _rel_s(ms: float | None, stim_ms: int) -> float | None:
     return None if ms is None else round((ms - stim_ms) / 1000, 3)
 
 
@@ -130,21 +139,26 @@ def observations(incident: dict, measurements: list[Measurement]) -> list[dict]:
     rows = []
     devices = [("bwc", f"BWC-{c['label']}", c) for c in incident.get("cameras", [])]
     devices += [("dvr", f"DVR-{d['vehicle_id']}", d) for d in incident.get("dvrs", [])]
+    chosen = incident.get("incident_clips") or {}  # per serial (rear: serial + " rear"), chosen on the harness clock
     for role, label, dev in devices:
-        found = _incident_clip(dev.get("evidence", []), stim)
+        found = chosen.get(dev["serial"])
         clip = None
         if found is not None:
-            item, meta = found
-            trigger = _rel_s(_utc_ms(meta.get("trigger_utc")), stim)
+            meta = _read_metadata(found.get("metadata", ""))
+            trigger = _rel_s(found.get("activation_utc_ms"), stim)
             coverage = _coverage(measurements, f"{label} {dev['serial']}")
+            stop = found.get("stop_utc_ms")
             clip = {
-                "clip": item.get("clip"),
-                "metadata": item.get("metadata_path"),
+                "clip": found.get("clip"),
+                "metadata": found.get("metadata"),
                 "trigger_s": trigger,
-                "start_s": round(trigger - coverage, 3) if trigger is not None and coverage is not None else _rel_s(_utc_ms(meta.get("start_utc")), stim),
+                "start_s": round(trigger - coverage, 3) if trigger is not None and coverage is not None else _rel_s(found.get("first_frame_utc_ms"), stim),
                 "start_from": "decoded timecodes" if coverage is not None else "clip metadata",
-                "stop_s": _rel_s(_utc_ms(meta.get("stop_utc")), stim),
+                "stop_s": _rel_s(stop, stim),
                 "pre_event_s": coverage,
+                "clock_offset_ms": found.get("clock_offset_ms"),
+                "clock": found.get("clock"),
+                "trigger_reason": meta.get("trigger_reason"),
             }
         advert = dev.get("status_advert_utc_ms")
         rows.append({
@@ -210,7 +224,7 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
     rows = []
     for req in catalogue.values():
         verdict = requirement_verdict(req.id, results)
-        worst, worst_subject, worst_limit = _worst(req, results)
+        decided = decisive(req.id, verdict, results.measurements)
         tests = [t for t in results.tests if t.requirement == req.id]
         rows.append(
             {
@@ -222,9 +236,10 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
                 "method": req.method,
                 "parameters": dict(req.extra),
                 "verdict": verdict,
-                "measured": worst,
-                "measured_subject": worst_subject,
-                "measured_limit": worst_limit,
+                "measured": decided["value"] if decided else None,
+                "measured_subject": decided["subject"] if decided else None,
+                "measured_limit": decided["limit"] if decided else None,
+                "decisive": decided,
                 "limit": req.limit.value if req.limit else None,
                 "unit": req.limit.unit if req.limit else None,
                 "comparator": req.limit.comparator if req.limit else None,

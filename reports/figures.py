@@ -67,7 +67,7 @@ def _required_rate(req: dict) -> float:
     """The rate the suite requires within range (a sweep's 'activation rate' limit), else
     1.0: every camera in range must activate."""
     for m in req.get("measurements", []):
-        if m.get("name", "").startswith("activation rate") and m.get("comparator") == ">=" and _numeric(m.get("limit")):
+        if m.get("name", "").startswith("activation rate") and m.get("comparator") == ">=" and _numeric(m.get("limit")) and not isinstance(m.get("limit"), bool):
             return float(m["limit"])
     return 1.0
 
@@ -75,9 +75,10 @@ def _required_rate(req: dict) -> float:
 def _rate_points(report: dict) -> tuple[list[RatePoint], bool]:
     incident = report.get("incident", {})
     sweep = incident.get("sweep")
-    if sweep:
+    points = sweep.get("points", []) if isinstance(sweep, dict) else sweep  # bwc-results/1 kept the points list itself
+    if points:
         return [RatePoint(float(s["distance_ft"]), int(s["trials"]), int(s["activations"]), interval=_interval(int(s["activations"]), int(s["trials"])))
-                for s in sweep], True
+                for s in points], True
     cams = [o for o in report.get("observations", []) if o["role"] == "bwc" and o.get("distance_ft") is not None]
     return [RatePoint(float(o["distance_ft"]), 1, int(o["activated"]), f"{o['label']}") for o in cams], False
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-from reports.build import device_key, ordered_requirements
+from reports.build import decisive_text, device_key, ordered_requirements
 from reports.figures import requirement_figures
 
 CSS = """
@@ -85,23 +85,26 @@ def _limit(r: dict) -> str:
     return f"{_cmp(r['comparator'])} {_fmt(r['limit'], r.get('unit'))}"
 
 
-def _own_limit(r: dict) -> str:
-    """The limit the worst value was judged against, when it is not the catalogue's (e.g. a
-    back-seat camera held to 480 lines where body cameras need 720)."""
-    own = r.get("measured_limit")
-    if own is None or own == r.get("limit") or r.get("comparator") is None:
-        return ""
-    return f"its limit {_cmp(r['comparator'])} {_fmt(own, r.get('unit'))}"
-
-
 def _measured(r: dict, block: bool) -> str:
-    """Worst value, on which device, and its own limit when different."""
+    """The measurement that decided the verdict: its value, on which device, and what it was
+    judged against (its own limit when not the catalogue's, or the fact it checks)."""
+    d = r.get("decisive")
+    if not d:
+        return "&ndash;"
+    value, against = decisive_text(r)
     notes = [escape(r["measured_subject"])] if r.get("measured_subject") else []
-    if _own_limit(r):
-        notes.append(_own_limit(r))
+    if d.get("comparator") in (">=", "<=") and not isinstance(d.get("limit"), bool):
+        if against != _plain_limit(r):
+            notes.append(f"its limit {escape(against)}")
+    elif against:
+        notes.append(escape(against))
     if not notes:
-        return _fmt(r["measured"], r["unit"])
-    return _fmt(r["measured"], r["unit"]) + (f'<br><span class="muted">{"; ".join(notes)}</span>' if block else f' &mdash; {"; ".join(notes)}')
+        return escape(value)
+    return escape(value) + (f'<br><span class="muted">{"; ".join(notes)}</span>' if block else f' &mdash; {"; ".join(notes)}')
+
+
+def _plain_limit(r: dict) -> str:
+    return f"{r['comparator']} {r['limit']:g} {r.get('unit') or ''}".strip() if r.get("limit") is not None and r.get("comparator") else ""
 
 
 def _iso(ms: int | None) -> str:
@@ -190,9 +193,8 @@ def _summary(report: dict) -> list[str]:
     if attention:
         out.append("<h3>Requirements not met</h3><ul class=attention>")
         for r in attention:
-            against = _limit(dict(r, limit=r.get("measured_limit") if r.get("measured_limit") is not None else r["limit"]))
-            worst = f'measured {_fmt(r["measured"], r["unit"])} against {against}' if r["measured"] is not None else "no value against the limit"
-            who = f' ({escape(r["measured_subject"])})' if r.get("measured_subject") else ""
+            worst = f"measured {_measured(r, block=False)}" if r.get("decisive") else "no value against the limit"
+            who = ""
             bad = [m for m in r["measurements"] if m["verdict"] in ("fail", "error")]
             devices = sorted({device_key(m["subject"]) for m in bad})
             first = (f'{len(bad)} of {sum(1 for m in r["measurements"] if m["comparator"])} checks {VERDICT_WORDS[r["verdict"]]}, on {escape(", ".join(devices))}' if bad
@@ -217,11 +219,11 @@ def _summary(report: dict) -> list[str]:
 
 
 def _passed_line(r: dict) -> str:
-    if r["measured"] is None:
+    d = r.get("decisive")
+    if d is None or not isinstance(d.get("value"), (int, float)) or isinstance(d.get("value"), bool):
         checks = sum(1 for m in r["measurements"] if m["comparator"])
         return f"{checks} check(s) passed"
-    own = _own_limit(r)
-    return f"worst {_fmt(r['measured'], r['unit'])} against {_limit(r)}" + (f" ({own})" if own else "")
+    return f"closest to its limit: {_measured(r, block=False)}"
 
 
 def _matrix(report: dict) -> list[str]:

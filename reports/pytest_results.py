@@ -7,11 +7,13 @@ import json
 import platform
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import allure
 import pytest
 
-from conformance.catalogue import load_catalogue
+from conformance.catalogue import Requirement, load_catalogue
+from conformance.limits import YES, Limit, Verdict
 from reports.results import Measurement, RunResults, TestOutcome, judge
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
@@ -43,21 +45,54 @@ class Recorder:
             return 0.0
         return lim.marginal
 
-    def info(self, subject: str, name: str, value, unit: str = "", note: str = "") -> Measurement:
-        return self.check(subject, name, value, unit, None, None, note)
+    @property
+    def req(self) -> Requirement:
+        return load_catalogue()[self.requirement]
 
-    def cannot_measure(self, subject: str, name: str, why: str) -> None:
-        m = Measurement(self.requirement, subject, name, None, "", None, None, "error", why)
+    def against(self, limit: Limit, subject: str, name: str, value: float | None, *, quantity: str = "",
+                uncertainty: float = 0.0, note: str = "", digits: int = 3) -> Measurement:
+        """A value judged by a limit object (the requirement's, a named one, or one the
+        target's configuration made stricter); the uncertainty widens its marginal band."""
+        shown = None if value is None else round(float(value), digits)
+        verdict = limit.judge(shown, uncertainty)
+        if value is None and not note:
+            note = "could not be measured"
+        m = Measurement(self.requirement, subject, name, shown, limit.unit, limit.value, limit.comparator, verdict.value, note,
+                        round(uncertainty, digits) if uncertainty else None, quantity)
+        return self._keep(m)
+
+    def expect(self, subject: str, fact: str, ok: bool, *, expected: bool = True, quantity: str = "", note: str = "") -> Measurement:
+        """A yes/no fact that must come out as ``expected``."""
+        verdict = YES.judge(bool(ok) == expected)
+        m = Measurement(self.requirement, subject, fact, bool(ok), "", expected, "==", verdict.value, note, None, quantity)
+        return self._keep(m)
+
+    def _keep(self, m: Measurement) -> Measurement:
         self.results.measurements.append(m)
         self.mine.append(m)
+        return m
+
+    def info(self, subject: str, name: str, value, unit: str = "", note: str = "", quantity: str = "") -> Measurement:
+        return self._keep(Measurement(self.requirement, subject, name, value, unit, None, None, Verdict.INFO.value, note, None, quantity))
+
+    def cannot_measure(self, subject: str, name: str, why: str) -> NoReturn:
+        self._keep(Measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
         raise MeasurementError(f"{subject}: {name}: {why}")
 
+    def not_measured(self, subject: str, name: str, why: str) -> Measurement:
+        """Record that one device could not be measured (error) and go on with the others."""
+        return self._keep(Measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
+
     def verdict(self) -> None:
-        """Fail the test when any measurement failed; error when none was made."""
+        """Fail the test when any measurement failed; error when a device could not be
+        measured or nothing was measured against a limit."""
         failed = [m for m in self.mine if m.verdict == "fail"]
         if failed:
             lines = [f"{m.subject}: {m.name} = {m.value} {m.unit} (limit {m.comparator} {m.limit}) {m.note}".rstrip() for m in failed]
             pytest.fail(f"{self.requirement} failed:\n  " + "\n  ".join(lines))
+        errors = [m for m in self.mine if m.verdict == "error"]
+        if errors:
+            raise MeasurementError(f"{self.requirement}: could not measure " + "; ".join(f"{m.subject}: {m.name}: {m.note}" for m in errors))
         if not any(m.verdict in ("pass", "marginal") for m in self.mine):
             raise MeasurementError(f"{self.requirement}: nothing was measured against a limit")
 

@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-VERDICTS = ("pass", "marginal", "fail", "error", "not-tested")
+from conformance.limits import Limit, Verdict
+
 RESULTS_SCHEMA = "bwc-results/1"
 
 
@@ -19,8 +20,10 @@ class Measurement:
     unit: str = ""
     limit: float | bool | None = None
     comparator: str | None = None  # ">=", "<=", "==", or None for informative values
-    verdict: str = "info"  # pass | fail | error | info
+    verdict: str = "info"  # pass | marginal | fail | error | info
     note: str = ""
+    uncertainty: float | None = None  # of the value, in its unit (widens the marginal band)
+    quantity: str = ""  # stable key of what was measured (e.g. "pre_event_s"), for reports and diffs
 
 
 @dataclass
@@ -66,23 +69,15 @@ class RunResults:
         )
 
 
-def judge(value: float | bool | None, limit: float | bool | None, comparator: str | None, marginal: float = 0.0) -> str:
-    """pass | marginal (passes, but within ``marginal`` of the limit) | fail | error | info."""
+def judge(value: float | bool | None, limit: float | bool | None, comparator: str | None, marginal: float = 0.0,
+          uncertainty: float = 0.0) -> str:
+    """pass | marginal (passes, but within the band of the limit) | fail | error | info
+    (conformance.limits.Limit holds the rule)."""
     if comparator is None:
-        return "info"
-    if value is None:
-        return "error"
-    if comparator == ">=":
-        if value < limit:  # type: ignore[operator]
-            return "fail"
-        return "marginal" if marginal > 0 and value < limit + marginal else "pass"  # type: ignore[operator]
-    if comparator == "<=":
-        if value > limit:  # type: ignore[operator]
-            return "fail"
-        return "marginal" if marginal > 0 and value > limit - marginal else "pass"  # type: ignore[operator]
-    if comparator == "==":
-        return "pass" if value == limit else "fail"
-    raise ValueError(f"unknown comparator {comparator!r}")
+        return Verdict.INFO.value
+    if limit is None:
+        return Verdict.ERROR.value
+    return Limit(float(limit), "", comparator, marginal).judge(value, uncertainty).value
 
 
 def requirement_verdict(requirement: str, results: RunResults) -> str:

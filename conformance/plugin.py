@@ -1,0 +1,124 @@
+"""pytest plugin binding the conformance suite to a target.
+
+Options: --bwc-target virtual|BENCH.yaml, --bwc-profile NAME|FILE, --bwc-seed N, --bwc-out DIR.
+``scenarios.run(name)`` plays one of conformance/scenarios.py on the target once per session
+and hands every test the same IncidentRecord; ``incident`` is the default Hartford scene;
+``profile`` is what the target declares (its capabilities and configuration)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from conformance.incident_view import chosen_clips as incident_clips
+from conformance.runner import NotOnTarget, ScenarioRunner, SweepResult, sweep_summary
+from conformance.scenarios import MAIN
+from emulators.profiles import Profile, ProfileError, get_profile
+from fixtures.bench import Bench, BenchError, load_bench
+from fixtures.roles import IncidentRecord
+from reports.pytest_results import RESULTS_KEY
+
+
+class TargetError(Exception):
+    """The target cannot be set up (bad option, missing bench file)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("bwc", "body-camera conformance target")
+    group.addoption("--bwc-target", default="virtual", help="'virtual' (emulators) or a bench file for physical devices")
+    group.addoption("--bwc-profile", default="reference", help="emulator profile (built-in name or YAML file) for the virtual target")
+    group.addoption("--bwc-seed", type=int, default=0, help="seed of the simulated RF noise")
+    group.addoption("--bwc-out", default=None, help="directory for evidence, pcap and results.json")
+
+
+@pytest.fixture(scope="session")
+def bwc_out(pytestconfig: pytest.Config) -> Path:
+    out = pytestconfig.getoption("bwc_out")
+    path = Path(out) if out else Path(tempfile.mkdtemp(prefix="bwc-run-"))
+    worker = getattr(pytestconfig, "workerinput", {}).get("workerid")
+    if worker:  # pytest-xdist: every worker plays its scenarios in its own folder
+        path = path / worker
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Procedures:
+    """What the conformance tests call: the procedures on this session's target (a procedure
+    the target cannot play skips the test, naming why)."""
+
+    def __init__(self, runner: ScenarioRunner) -> None:
+        self.runner = runner
+
+    @property
+    def profile(self) -> Profile:
+        return self.runner.profile
+
+    def run(self, name: str) -> IncidentRecord:
+        try:
+            return self.runner.run(name)
+        except NotOnTarget as exc:
+            pytest.skip(str(exc))
+
+    def sweep(self) -> SweepResult:
+        try:
+            return self.runner.sweep()
+        except NotOnTarget as exc:
+            pytest.skip(str(exc))
+
+
+def _target(config: pytest.Config) -> tuple[Profile, Bench | None]:
+    target = config.getoption("bwc_target")
+    try:
+        if target != "virtual":
+            bench = load_bench(Path(target))
+            return bench.profile(), bench
+        return get_profile(config.getoption("bwc_profile")), None
+    except (BenchError, ProfileError) as exc:
+        raise TargetError(f"--bwc-target: {exc}" if target != "virtual" else str(exc)) from exc
+
+
+@pytest.fixture(scope="session")
+def scenarios(pytestconfig: pytest.Config, bwc_out: Path) -> Procedures:
+    profile, bench = _target(pytestconfig)
+    results = pytestconfig.stash[RESULTS_KEY]
+
+    def keep(name: str, record: IncidentRecord) -> None:
+        summary = asdict(record)
+        known = {d["serial"]: d for d in results.incident.get("devices", [])}
+        known.update({d["serial"]: d for d in summary["devices"]})  # the system under test across every scenario
+        if name == MAIN:
+            results.incident = {**results.incident, **summary, "incident_clips": incident_clips(record)}
+        else:
+            results.incident.setdefault("scenarios", {})[name] = {k: summary[k] for k in ("scene", "stats", "steps", "artifacts")}
+        results.incident["devices"] = list(known.values())
+
+    runner = ScenarioRunner(profile, bwc_out, int(pytestconfig.getoption("bwc_seed")), bench, on_record=keep)
+    results.options = {
+        "target": "bench" if bench else "virtual",
+        "bench_file": str(bench.path) if bench else None,
+        "profile": profile.name,
+        "profile_source": pytestconfig.getoption("bwc_profile"),
+        "seed": runner.seed,
+    }
+    return Procedures(runner)
+
+
+@pytest.fixture(scope="session")
+def profile(scenarios: Procedures) -> Profile:
+    """What the target declares about itself (capabilities and configuration)."""
+    return scenarios.profile
+
+
+@pytest.fixture(scope="session")
+def incident(scenarios: Procedures) -> IncidentRecord:
+    return scenarios.run(MAIN)
+
+
+@pytest.fixture(scope="session")
+def sweep(scenarios: Procedures, pytestconfig: pytest.Config) -> SweepResult:
+    result = scenarios.sweep()
+    pytestconfig.stash[RESULTS_KEY].incident["sweep"] = sweep_summary(result)
+    return result
