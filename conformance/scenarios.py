@@ -22,6 +22,9 @@ from emulators.scene import OfficerSpec, SceneSpec, Step, VehicleSpec, hartford,
 from emulators.video import VideoFormat
 
 SMALL = (320, 180)  # scenes judged on activation and metadata record small pictures (at the camera's own frame rate)
+# ... and no sound, and keep no pre-event buffer: nothing they judge depends on either, and a
+# recording's buffered GOPs and its sound are most of what encoding a clip costs
+LIGHT_RECORDING = {"bwc.audio": False, "bwc.pre_event_s": 0.0, "dvr.pre_event_s": 0.0, "dvr.rear_pre_event_s": 0.0}
 FILL_MARGIN_S = 30.5  # READY this long beyond the longest configured buffer before the event (mid-GOP for 1 s GOPs)
 STOP_MARGIN_S = 1.5  # a stop ends the clip at the next GOP boundary; the camera is READY again after this much more
 
@@ -49,7 +52,7 @@ def _free_after_s(p: Profile) -> float:
 class Scenario:
     name: str
     build: Callable[[Profile], SceneSpec]
-    small_video: bool = False  # judged on activation/metadata only: record 320x180
+    small_video: bool = False  # judged on activation/metadata only: record 320x180, no sound, no buffer
     observed: bool = False  # needs the harness's BLE observer (adverts heard, anchored steps)
     configuration: dict[str, object] = field(default_factory=dict)  # agency configuration the harness applies first
 
@@ -59,6 +62,8 @@ class Scenario:
         for key, value in self.configuration.items():
             profile = _replace(profile, key, value)
         if self.small_video:
+            for key, value in LIGHT_RECORDING.items():
+                profile = _replace(profile, key, value)
             for key in ("bwc.video", "dvr.front_video", "dvr.rear_video"):
                 fmt = _get(profile, key)
                 profile = _replace(profile, key, VideoFormat(SMALL[0], SMALL[1], fmt.fps, fmt.crf))
@@ -150,26 +155,33 @@ def cooldown_probe(p: Profile) -> CooldownProbe:
 
 @dataclass(frozen=True)
 class CancelProbe:
-    """When the signal-rules scene tests false-signal cancel on camera F (scene seconds)."""
+    """When the signal-rules scene tests false-signal cancel on camera F (scene seconds). The
+    cancels of Signal starts are timed from the moment the harness hears F announce the
+    recording (the recording is a little older than that): one just inside the window, one
+    just outside."""
 
     first: float  # Q1's event starts F
-    inside: float  # cancel 3 s after it (inside the window): accepted, clip kept and marked
+    inside_after_heard_s: float  # cancel this long after F was heard announcing: accepted, clip kept and marked
     button: float  # F's record button once Q1's burst is over
     button_cancel: float  # cancel of the button recording: refused
     button_stop: float
     second: float  # Q2's event starts F again
-    outside_after_heard_s: float  # cancel this long after the harness heard F announce the recording: refused
+    outside_after_heard_s: float  # cancel this long after F was heard announcing: refused
     end: float
+
+
+INSIDE_MARGIN_S = 1.5  # the inside probe comes this much before the window ends (announcements lag the start)
+OUTSIDE_MARGIN_S = 0.3  # the outside probe: this much after the window, counted from the (later) announcement
 
 
 def cancel_probe(p: Profile) -> CancelProbe:
     window = requirement("ACT-004").main().value
     first = p.bwc.boot_s + 3.0
-    button = max(first + 3.0 + _free_after_s(p), first + p.cew.burst_s + 2.0)
+    inside = window - INSIDE_MARGIN_S
+    button = max(first + _latency_s() + inside + _free_after_s(p), first + p.cew.burst_s + 2.0)
     second = button + 6.0 + _free_after_s(p)
-    outside = window + 0.3
-    return CancelProbe(first, first + 3.0, button, button + 3.0, button + 6.0, second, outside,
-                       second + _latency_s() + outside + 5.0)
+    outside = window + OUTSIDE_MARGIN_S
+    return CancelProbe(first, inside, button, button + 3.0, button + 6.0, second, outside, second + _latency_s() + outside + 5.0)
 
 
 def signal_rules(p: Profile) -> SceneSpec:
@@ -191,7 +203,7 @@ def signal_rules(p: Profile) -> SceneSpec:
         Step(b.second, "cew", "P", {"event": "trigger"}),
         Step(b.second_stop, "stop", "B"),
         Step(f.first, "cew", "Q1", {"event": "armed"}),
-        Step(f.inside, "cancel", "F"),
+        Step(f.first, "cancel", "F", anchor=("F", f.inside_after_heard_s)),
         Step(f.button, "record", "F"),
         Step(f.button_cancel, "cancel", "F"),
         Step(f.button_stop, "stop", "F"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bumble.device import AdvertisingEventProperties, AdvertisingParameters, AdvertisingSet, Device
 
 from protocols.signal import SignalFrame, encode_adv_data
@@ -27,18 +29,24 @@ class SignalAdvertiser:
         self._set: AdvertisingSet | None = None
         self.sequence = 0
         self.current: SignalFrame | None = None
+        self._lock = asyncio.Lock()  # a new event and the end of the last burst may change the set at the same instant
 
     async def advertise(self, frame: SignalFrame, interval_ms: float) -> None:
-        self.sequence = (self.sequence + 1) & 0xFFFFFF
-        frame = SignalFrame(frame.serial, frame.source_class, frame.event_code, self.sequence, frame.event_id, frame.version)
-        self.current = frame
-        await self.stop()
-        self._set = await self.device.create_advertising_set(
-            advertising_parameters=adv_params(interval_ms), advertising_data=encode_adv_data(frame)
-        )
+        async with self._lock:
+            self.sequence = (self.sequence + 1) & 0xFFFFFF
+            frame = SignalFrame(frame.serial, frame.source_class, frame.event_code, self.sequence, frame.event_id, frame.version)
+            self.current = frame
+            await self._stop()
+            self._set = await self.device.create_advertising_set(
+                advertising_parameters=adv_params(interval_ms), advertising_data=encode_adv_data(frame)
+            )
 
     async def stop(self) -> None:
+        async with self._lock:
+            await self._stop()
+
+    async def _stop(self) -> None:
         if self._set is not None:
-            await self._set.stop()
-            await self._set.remove()
-            self._set = None
+            current, self._set = self._set, None
+            await current.stop()
+            await current.remove()
