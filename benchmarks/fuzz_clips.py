@@ -109,7 +109,7 @@ def campaign(clips: dict[str, Path], per_kind: int, seed: int, work: Path, hang_
                 k["measured_intact" if intact else "damaged_or_unmeasurable"] += 1
                 if intact:
                     counts["altered_measured_intact"] += 1
-                    if not check_file_entry(target, manifest, clip.name).problems:
+                    if check_file_entry(target, manifest, clip.name).ok:
                         counts["altered_reported_intact_with_manifest"] += 1
                 if a.damaged_packets or a.corrupt_frames:
                     counts["altered_with_decode_errors_reported"] += 1

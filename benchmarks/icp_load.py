@@ -103,7 +103,7 @@ async def announcements(port: int, seconds: float, every: float) -> list[dict]:
         seq += 1
         msg = IncarMessage(MessageType.RECORDING_STARTED, CAMERA, VEHICLE, int(time.time() * 1000), seq, 1, 1, FLAG_ACK_REQUESTED)
         before, start = ep.counters.tx, loop.time()
-        ok = await announce(ep, msg, [("127.0.0.1", port)], lambda s=seq: s in acks)
+        ok = await announce(ep, msg, [("127.0.0.1", port)], lambda: seq in acks)
         out.append({"seq": seq, "acked": ok, "ack_after_s": round(acks[seq] - start, 4) if ok else None, "datagrams": ep.counters.tx - before})
         await asyncio.sleep(max(0.0, every - (loop.time() - start)))
     ep.close()
@@ -116,7 +116,7 @@ def run(rate: float, seconds: float, every: float, work: Path) -> dict:
                             "--bind", "127.0.0.1", "--port", str(port), "--seconds", str(seconds + 1.0), "--pre-event", "1", "--out", str(work)],
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_bound(port, dvr)
-    stop, sent = threading.Event(), []
+    stop, sent = threading.Event(), list[int]()
     flooder = threading.Thread(target=flood, args=(port, rate, seconds, stop, sent), daemon=True)
     t0 = time.perf_counter()
     flooder.start()

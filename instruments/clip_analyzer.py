@@ -150,7 +150,7 @@ class _Decode:
         elif dtype.kind == "u":  # 8-bit audio is offset binary
             pcm = (raw.astype(np.float32) - 128.0) / 128.0
         else:
-            pcm = raw.astype(np.float32) / float(np.iinfo(dtype).max)
+            pcm = raw.astype(np.float32) / float(np.iinfo(dtype.name).max)
         self.audio_chunks.append((frame.pts * self.audio_tb, pcm))
 
 

@@ -78,18 +78,17 @@ def check_integrity(clip: Path, manifest: Path) -> dict:
     except ValueError:
         raise UsageError(f"--manifest {manifest}: {clip} is not inside {manifest.parent}, so the manifest cannot list it") from None
     check = check_file_entry(clip, doc, entry)
-    out = {"manifest": str(manifest), "entry": entry, "bytes_match": check.ok, "problems": check.problems(), "signature": "missing",
-           "signer_fingerprint": None}
+    problems = check.problems()
+    signature, fingerprint = "missing", None
     sig = manifest.parent / SIGNATURE
     if sig.is_file():
         try:
-            signer = check_signature_document(json.loads(sig.read_text()), data)
-            out["signature"], out["signer_fingerprint"] = "ok", key_fingerprint(signer)
+            signature, fingerprint = "ok", key_fingerprint(check_signature_document(json.loads(sig.read_text()), data))
         except (ManifestError, ValueError, OSError) as exc:
-            out["signature"] = "invalid"
-            out["problems"].append(f"{SIGNATURE}: {exc}")
-    out["intact"] = not out["problems"]
-    return out
+            signature = "invalid"
+            problems.append(f"{SIGNATURE}: {exc}")
+    return {"manifest": str(manifest), "entry": entry, "bytes_match": check.ok, "intact": not problems, "problems": problems,
+            "signature": signature, "signer_fingerprint": fingerprint}
 
 
 def measurements(analysis, trigger_ms: int | None, integrity: dict | None = None) -> dict:
