@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from fixtures.roles import EvidenceItem
-from instruments.clip_analyzer import ClipAnalysis, analyze_clip
+from instruments.clip_analyzer import ClipAnalysis
+from instruments.clip_isolation import analyze_clip_isolated
 
 
 @lru_cache(maxsize=256)
 def _analyze(path: str, mtime_ns: int) -> ClipAnalysis:
-    return analyze_clip(path)
+    return analyze_clip_isolated(path)  # a clip that crashes or hangs the decoder is an error result, not the end of the run
 
 
 def analysis(item: EvidenceItem) -> ClipAnalysis:

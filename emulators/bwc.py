@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bumble.device import Advertisement, Device
 
 from emulators.camera import CameraCore, CameraState
-from emulators.incar_net import Addr, IcpEndpoint
+from emulators.incar_net import Addr, IcpEndpoint, announce
 from emulators.profiles import BwcProfile
 from emulators.signal_radio import SignalAdvertiser
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
@@ -190,8 +190,9 @@ class BwcEmulator:
 
     # -- in-car network --------------------------------------------------------------------
     async def _notify_dvrs(self, utc_ms: int, reason: str) -> None:
-        """Announce the recording on the in-car network; repeat until the paired DVR
-        acknowledges (3 tries, 200 ms apart)."""
+        """Announce the recording on the in-car network; repeat every 100 ms until the paired
+        DVR acknowledges, for as long as the DVR could still start within CHN-001's 2.0 s (a
+        flood of junk on the network can cost a datagram or several)."""
         assert self._icp is not None and self.vehicle_id is not None
         self._seq = (self._seq + 1) & 0xFFFF
         seq = self._seq
@@ -200,12 +201,7 @@ class BwcEmulator:
             MessageType.RECORDING_STARTED, self.serial, self.vehicle_id, utc_ms, seq,
             event.source_class.value if event else 0, event.code if event else 0, FLAG_ACK_REQUESTED,
         )
-        for _ in range(3):
-            for addr in self.network:
-                self._icp.send(message, addr)
-            await asyncio.sleep(0.2)
-            if seq in self._acked:
-                return
+        await announce(self._icp, message, self.network, lambda: seq in self._acked)
 
     def _on_icp(self, message: IncarMessage, addr: Addr) -> None:
         if message.vehicle_id != self.vehicle_id:

@@ -5,6 +5,7 @@ body camera, and WatchGuard-like group recording."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 
 from bumble.device import Advertisement, Device
@@ -17,6 +18,7 @@ from emulators.signal_source import SignalSourceEmulator
 from protocols.incar import IncarMessage, MessageType
 from protocols.signal import Event, SignalDecodeError, SourceClass, decode_payload, find_signal_payload
 
+IGNORED_KEEP = 1000  # a flood of other vehicles' traffic must not grow the DVR's memory
 INPUT_EVENTS = {
     "light_bar": Event.VEHICLE_LIGHT_BAR,
     "siren": Event.VEHICLE_SIREN,
@@ -53,7 +55,8 @@ class DvrEmulator:
 
     def __post_init__(self) -> None:
         self.icp: IcpEndpoint | None = None
-        self.ignored: list[IncarMessage] = []
+        self.ignored: deque[IncarMessage] = deque(maxlen=IGNORED_KEEP)  # the latest other cameras' announcements
+        self.ignored_count = 0  # all of them
         self.inputs = {name: VehicleInput(name) for name in INPUT_EVENTS}
         self.vehicle_events: list[tuple[float, str]] = []
 
@@ -162,6 +165,7 @@ class DvrEmulator:
         ours = (message.sender_serial == self.paired_bwc and message.vehicle_id == self.vehicle_id) or member
         if not ours and not self.profile.accepts_any_vehicle:
             self.ignored.append(message)
+            self.ignored_count += 1
             return
         if ours and self.icp is not None:
             ack = IncarMessage(MessageType.ACK, self.serial, self.vehicle_id, self.clock.utc_ms(), message.sequence)

@@ -1,16 +1,31 @@
-"""UDP endpoints speaking the in-car protocol (ICP) on real sockets."""
+"""UDP endpoints speaking the in-car protocol (ICP) on real sockets, and the announcement a
+camera repeats until its DVR acknowledges it.
+
+The in-car network is not trusted to be quiet: a flood of junk (malformed datagrams, other
+vehicles' traffic) must neither grow an endpoint's memory nor drown its log, nor keep a
+camera's announcement from its DVR. So an endpoint keeps the last LOG_KEEP exchanges (a ring)
+and counters of everything, warns about malformed datagrams at most once per WARN_EVERY_S
+(saying how many it did not mention), and ``announce`` repeats a message every
+ANNOUNCE_EVERY_S until it is acknowledged or the chaining limit (CHN-001, 2.0 s from the
+camera's activation to the DVR's) has passed. See docs/incar-protocol.md."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from protocols.incar import IncarDecodeError, IncarMessage, decode
 
 log = logging.getLogger(__name__)
 Addr = tuple[str, int]
+
+LOG_KEEP = 1000  # exchanges an endpoint remembers (~0.5 KB each)
+WARN_EVERY_S = 10.0  # at most one warning about malformed datagrams per endpoint in this time
+CHAIN_LIMIT_S = 2.0  # CHN-001 (conformance/requirements.yaml): the DVR starts within 2.0 s of its camera
+ANNOUNCE_EVERY_S = 0.1
 
 
 @dataclass
@@ -23,13 +38,24 @@ class IcpLogEntry:
 
 
 @dataclass
+class IcpCounters:
+    rx: int = 0  # datagrams received, valid or not
+    rx_bad: int = 0  # of those, not valid ICP (dropped)
+    tx: int = 0
+    warnings: int = 0  # warnings logged about malformed datagrams
+
+
+@dataclass
 class IcpEndpoint(asyncio.DatagramProtocol):
     name: str
     on_message: Callable[[IncarMessage, Addr], None]
-    log: list[IcpLogEntry] = field(default_factory=list)
+    log: deque[IcpLogEntry] = field(default_factory=lambda: deque(maxlen=LOG_KEEP))
+    counters: IcpCounters = field(default_factory=IcpCounters)
 
     def __post_init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
+        self._next_warning = float("-inf")
+        self._bad_unreported = 0
 
     @classmethod
     async def open(cls, name: str, on_message: Callable[[IncarMessage, Addr], None], host: str = "127.0.0.1", port: int = 0) -> IcpEndpoint:
@@ -48,21 +74,49 @@ class IcpEndpoint(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Addr) -> None:
         now = asyncio.get_running_loop().time()
+        self.counters.rx += 1
         try:
             message = decode(data)
         except IncarDecodeError as exc:
-            self.log.append(IcpLogEntry(now, "rx", addr, None, str(exc)))
-            log.warning("%s: dropped bad ICP datagram from %s: %s", self.name, addr, exc)
+            self._bad(now, addr, str(exc))
             return
         self.log.append(IcpLogEntry(now, "rx", addr, message))
         self.on_message(message, addr)
 
+    def _bad(self, now: float, addr: Addr, error: str) -> None:
+        self.counters.rx_bad += 1
+        self.log.append(IcpLogEntry(now, "rx", addr, None, error))
+        if now < self._next_warning:
+            self._bad_unreported += 1
+            return
+        more = f" ({self._bad_unreported} more dropped since the last warning)" if self._bad_unreported else ""
+        log.warning("%s: dropped bad ICP datagram from %s: %s%s", self.name, addr, error, more)
+        self.counters.warnings += 1
+        self._bad_unreported = 0
+        self._next_warning = now + WARN_EVERY_S
+
     def send(self, message: IncarMessage, addr: Addr) -> None:
         if self.transport is None:
             return
+        self.counters.tx += 1
         self.log.append(IcpLogEntry(asyncio.get_running_loop().time(), "tx", addr, message))
         self.transport.sendto(message.encode(), addr)
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+async def announce(endpoint: IcpEndpoint, message: IncarMessage, peers: Iterable[Addr], acked: Callable[[], bool], *,
+                   limit_s: float = CHAIN_LIMIT_S, every_s: float = ANNOUNCE_EVERY_S) -> bool:
+    """Send ``message`` to every peer, again every ``every_s``, until ``acked()``; the last
+    send goes out before ``limit_s`` (a later one could no longer start the DVR in time).
+    True if acknowledged."""
+    peers = list(peers)
+    for _ in range(max(1, round(limit_s / every_s))):
+        for addr in peers:
+            endpoint.send(message, addr)
+        await asyncio.sleep(every_s)
+        if acked():
+            return True
+    return False

@@ -2,8 +2,10 @@
 
 ``python -m emulators.incar_node dvr --serial F3DVR00A1 --vehicle CAR-A --paired X6BWC00A1
 --bind 169.254.10.2 --seconds 8 --out DIR`` runs a DVR (front and rear cameras) that follows
-its paired camera; ``... bwc --serial X6BWC00A1 --vehicle CAR-A --dvr 169.254.10.2 --bind
-169.254.10.1 --after 3`` announces a recording to it over ICP and waits for the ACK."""
+its paired camera and prints its clips, its ICP counters and its resident memory over time;
+``... bwc --serial X6BWC00A1 --vehicle CAR-A --dvr 169.254.10.2 --bind 169.254.10.1 --after 3``
+announces a recording to it over ICP (repeated until acknowledged, as the emulated camera
+does) and prints whether and when the ACK came. ``--port`` / ``--dvr-port`` default to 47600."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pathlib import Path
 from emulators.camera import CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import DvrEmulator
-from emulators.incar_net import IcpEndpoint
+from emulators.incar_net import IcpEndpoint, announce
 from emulators.profiles import get_profile
 from protocols.incar import DEFAULT_PORT, FLAG_ACK_REQUESTED, IncarMessage, MessageType
 
@@ -30,42 +32,50 @@ async def run_dvr(args) -> int:
     front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, p.name, "dvr-front"), clock, p.dvr.front_video, args.pre_event, out)
     rear = CameraCore(CameraIdentity(args.serial[:-1] + "R", p.dvr.model, p.dvr.firmware, p.name, "dvr-rear"), clock, p.dvr.rear_video, args.pre_event, out)
     dvr = DvrEmulator(args.serial, args.vehicle, args.paired, p.dvr, front, rear, clock)
-    dvr.icp = await IcpEndpoint.open(args.serial, dvr._on_message, host=args.bind, port=DEFAULT_PORT)
+    dvr.icp = await IcpEndpoint.open(args.serial, dvr._on_message, host=args.bind, port=args.port)
     for cam in dvr.cameras:
         cam.power_on()
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + args.seconds
-    while loop.time() < deadline:  # the officer stops the DVR --auto-stop seconds after it started
+    start = loop.time()
+    rss: list[tuple[float, int]] = []
+    while loop.time() < start + args.seconds:  # the officer stops the DVR --auto-stop seconds after it started
         for cam in dvr.cameras:
             clip = cam.active_clip
             if clip is not None and args.auto_stop and loop.time() - clip.trigger.loop_t >= args.auto_stop:
                 cam.request_stop("button")
+        rss.append((round(loop.time() - start, 2), _rss_kb()))
         await asyncio.sleep(0.2)
     await dvr.stop()
-    print(json.dumps({"clips": [str(c.path) for cam in dvr.cameras for c in cam.clips]}))
+    icp = dvr.icp.counters
+    print(json.dumps({"clips": [str(c.path) for cam in dvr.cameras for c in cam.clips], "rss_kb": rss,
+                      "icp": {"rx": icp.rx, "rx_bad": icp.rx_bad, "tx": icp.tx, "warnings": icp.warnings, "log_kept": len(dvr.icp.log)},
+                      "ignored": dvr.ignored_count, "ignored_kept": len(dvr.ignored)}))
+    return 0
+
+
+def _rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
     return 0
 
 
 async def run_bwc(args) -> int:
-    acked = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    acked_at: list[float] = []
 
     def on_message(msg: IncarMessage, addr) -> None:
-        if msg.type is MessageType.ACK and msg.sequence == 7:
-            acked.set()
+        if msg.type is MessageType.ACK and msg.sequence == 7 and not acked_at:
+            acked_at.append(loop.time())
 
-    ep = await IcpEndpoint.open(args.serial, on_message, host=args.bind, port=DEFAULT_PORT)
+    ep = await IcpEndpoint.open(args.serial, on_message, host=args.bind, port=args.port)
     await asyncio.sleep(args.after)
     msg = IncarMessage(MessageType.RECORDING_STARTED, args.serial, args.vehicle, int(time.time() * 1000), 7, 1, 1, FLAG_ACK_REQUESTED)
-    for _ in range(3):
-        ep.send(msg, (args.dvr, DEFAULT_PORT))
-        try:
-            await asyncio.wait_for(acked.wait(), 0.5)
-            break
-        except asyncio.TimeoutError:
-            continue
+    start = loop.time()
+    acked = await announce(ep, msg, [(args.dvr, args.dvr_port)], lambda: bool(acked_at))
     ep.close()
-    print(json.dumps({"acked": acked.is_set()}))
-    return 0 if acked.is_set() else 1
+    print(json.dumps({"acked": acked, "ack_after_s": round(acked_at[0] - start, 4) if acked_at else None, "sent": ep.counters.tx}))
+    return 0 if acked else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--vehicle", required=True)
     d.add_argument("--paired", required=True)
     d.add_argument("--bind", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=DEFAULT_PORT)
     d.add_argument("--seconds", type=float, default=8.0)
     d.add_argument("--out", required=True)
     d.add_argument("--profile", default="reference")
@@ -86,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--vehicle", required=True)
     b.add_argument("--dvr", required=True)
     b.add_argument("--bind", default="127.0.0.1")
+    b.add_argument("--port", type=int, default=DEFAULT_PORT)
+    b.add_argument("--dvr-port", type=int, default=DEFAULT_PORT)
     b.add_argument("--after", type=float, default=3.0)
     args = ap.parse_args(argv)
     try:

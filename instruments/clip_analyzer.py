@@ -22,6 +22,8 @@ from instruments.mp4_integrity import check_boxes
 from protocols.timecode import FLAG_REFERENCE, REFERENCE_QUANTUM_MS, TimecodeError, TimecodeReader
 
 DISPLAY_QUANTUM_MS = 1000.0 / 60  # a filmed display shows a new timecode at most every refresh
+_SAMPLE_TYPES = {name: np.dtype(t) for name, t in (("u8", np.uint8), ("s16", np.int16), ("s32", np.int32), ("s64", np.int64),
+                                                   ("flt", np.float32), ("dbl", np.float64))}  # FFmpeg sample formats (planar: + "p")
 
 
 @dataclass
@@ -61,6 +63,7 @@ class ClipAnalysis:
     audio: AudioAnalysis | None = None
     truncated: bool = False
     damaged_packets: int = 0  # packets the decoder rejected (it conceals them and goes on)
+    corrupt_frames: int = 0  # frames the decoder output with concealed errors (FFmpeg's corrupt flag)
     notes: list[str] = field(default_factory=list)  # why something is missing or doubtful
 
     @property
@@ -70,7 +73,7 @@ class ClipAnalysis:
     @property
     def damaged(self) -> bool:
         """The file is cut short or damaged: the measurements cover what could be recovered."""
-        return self.truncated or self.damaged_packets > 0 or self.error is not None
+        return self.truncated or self.damaged_packets > 0 or self.corrupt_frames > 0 or self.error is not None
 
     def coverage_before_s(self, trigger_utc_ms: int) -> float | None:
         """Seconds of picture before the trigger instant (from the first frame's timecode).
@@ -114,6 +117,7 @@ class _Decode:
         self.video_tb = 0.0  # stream time bases as floats (Fraction arithmetic per frame is slow)
         self.audio_tb = 0.0
         self.last_decode_error = ""
+        self.audio_shape: tuple[int, int, str] | None = None  # (sample rate, channels, sample format) of the first audio frame
 
     def video_frame(self, frame: av.VideoFrame) -> None:
         r = self.result
@@ -126,8 +130,10 @@ class _Decode:
             except TimecodeError:
                 self.reference = None
         self.pts.append(frame.pts * self.video_tb if frame.pts is not None and self.video_tb else float("nan"))
-        luma = frame_luma(frame)
-        tc = self.reader.read(luma)
+        luma = frame_luma(frame) if (frame.width, frame.height) == (r.width, r.height) else None
+        if frame.is_corrupt or luma is None:  # concealed errors, a picture size the stream did not start with, a short plane
+            r.corrupt_frames += 1
+        tc = None if luma is None else self.reader.read(luma)
         if tc is None:
             self.utc.append(float("nan"))
             return
@@ -141,15 +147,29 @@ class _Decode:
             r.clock_unset_frames += 1
 
     def audio_frame(self, frame: av.AudioFrame) -> None:
+        """The first channel, read from the first plane only and copied: a damaged stream can
+        declare more channels than the decoder filled (PyAV's to_ndarray then follows wild
+        pointers and the process dies)."""
         if frame.pts is None or not self.audio_tb:
             return
-        pcm = frame.to_ndarray()
-        if pcm.dtype != np.float32:
-            scale = float(np.iinfo(pcm.dtype.name).max) if pcm.dtype.kind in "iu" else 1.0
-            pcm = pcm.astype(np.float32) / scale
-        if not frame.format.is_planar:  # interleaved: (1, samples * channels)
-            pcm = pcm.reshape(-1, len(frame.layout.channels)).T
-        self.audio_chunks.append((frame.pts * self.audio_tb, pcm[0]))
+        fmt = frame.format
+        dtype = _SAMPLE_TYPES.get(fmt.name.removesuffix("p"))
+        shape = (frame.sample_rate, len(frame.layout.channels), fmt.name)
+        stride = 1 if fmt.is_planar else shape[1]  # plane 0: the first channel, or all of them interleaved
+        count = frame.samples * stride
+        plane = frame.planes[0]
+        if dtype is None or count == 0 or plane.buffer_size < count * dtype.itemsize or shape != (self.audio_shape or shape):
+            self.result.corrupt_frames += 1  # a frame that contradicts itself or the stream: not used
+            return
+        self.audio_shape = shape
+        raw = np.frombuffer(memoryview(plane), dtype=dtype, count=count)[::stride]
+        if dtype.kind == "f":
+            pcm = raw.astype(np.float32)
+        elif dtype.kind == "u":  # 8-bit audio is offset binary
+            pcm = (raw.astype(np.float32) - 128.0) / 128.0
+        else:
+            pcm = raw.astype(np.float32) / float(np.iinfo(dtype.name).max)
+        self.audio_chunks.append((frame.pts * self.audio_tb, pcm))
 
 
 class _Prefix(io.RawIOBase):
@@ -203,11 +223,17 @@ def _decode(path: Path, result: ClipAnalysis, size: int | None = None) -> _Decod
             result.error = "no video stream"
             return None
         vstream = container.streams.video[0]
+        if vstream.codec_context is None:
+            result.error = "the video stream cannot be decoded: FFmpeg has no decoder for the codec its header declares"
+            return None
         vstream.thread_type = "AUTO"
         result.codec = vstream.codec_context.name
         streams: list[av.stream.Stream] = [vstream]
         state.video_tb = float(vstream.time_base) if vstream.time_base else 0.0
         astream = container.streams.audio[0] if container.streams.audio else None
+        if astream is not None and astream.codec_context is None:
+            result.notes.append("the audio stream cannot be decoded (no decoder for the codec its header declares): sound not measured")
+            astream = None
         if astream is not None:
             streams.append(astream)
             state.audio_tb = float(astream.time_base) if astream.time_base else 0.0
@@ -236,6 +262,9 @@ def _decode(path: Path, result: ClipAnalysis, size: int | None = None) -> _Decod
     result.damaged_packets = state.decode_errors
     if state.decode_errors:
         result.notes.append(f"{state.decode_errors} damaged packet(s) could not be decoded (last: {state.last_decode_error})")
+    if result.corrupt_frames:
+        result.notes.append(f"{result.corrupt_frames} decoded frame(s) carry errors the decoder concealed, or contradict the stream "
+                            "(picture size, audio format): the file is damaged")
     return state
 
 

@@ -56,14 +56,15 @@ def _fit(pts: np.ndarray, utc: np.ndarray) -> tuple[float, float, float, float, 
     """utc = a + b * pts, least squares with one pass of outlier rejection (a muxer that
     clamps the first frame to 0, a misread): (a, b, standard error of b, max |residual| of
     the kept, kept mask)."""
-    keep = np.ones(pts.size, dtype=bool)
     if pts.size < 3 or float(pts.max() - pts.min()) <= 0:
         return None
     b, a = np.polyfit(pts, utc, 1)
     res = utc - (a + b * pts)
     mad = float(np.median(np.abs(res - np.median(res))))
     keep = np.abs(res) <= max(5.0, 4.0 * 1.4826 * mad)
-    if keep.sum() >= 3 and not keep.all():
+    if keep.sum() < 3:
+        return None  # no line through three frames: timestamps or timecodes out of any sane relation
+    if not keep.all():
         b, a = np.polyfit(pts[keep], utc[keep], 1)
         res = utc - (a + b * pts)
     x = pts[keep]

@@ -1,7 +1,7 @@
-"""Dock watcher: finds docked cameras (block devices carrying a FAT filesystem) with pyudev,
-reads their evidence off the filesystem without mounting it (pyfatfs), exports it to a
-directory, checks it against the device's signed manifest and hands the clips to the clip
-analyzer.
+"""Dock watcher: finds docked cameras (block devices carrying a FAT filesystem) with pyudev
+and reads their evidence off the filesystem without mounting it (pyfatfs). Exporting it,
+checking it against the device's signed manifest and analysing the clips is
+``instruments/dock_export.py``.
 
 How a dock is found:
 
@@ -17,42 +17,32 @@ How a dock is found:
 Evidence on the filesystem: any folder (up to 3 levels deep) holding a ``manifest.json`` or
 ``.mp4`` files is one device's evidence folder; the device serial is the folder's name (the
 volume label for files at the root). Names are read with the case the FAT entry records
-(long names, or the NT lower-case flags of short names).
+(long names, or the NT lower-case flags of short names), as the device wrote them: they are
+listed here, and checked before anything is written (``instruments/dock_export.py``).
 
 Errors are ``DockError`` subclasses whose message names the device: ``DockNotFound`` and
 ``UnreadableFilesystem``. Reading a block device needs root (or the ``disk`` group)."""
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
-import json
 import shutil
 import socket
 import subprocess
 import time
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyudev  # type: ignore[import-untyped]
-
-from protocols.evidence_manifest import (
-    ManifestError, check_manifest, check_signature_document, key_fingerprint, parse_manifest, public_key_raw, sha256_file,
-)
-
-if TYPE_CHECKING:
-    from instruments.clip_analyzer import ClipAnalysis
 
 UDEV_CONTROL = "/run/udev/control"
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig.json"
 FAT_TYPES = ("vfat",)
 MAX_DEPTH = 3
-_CHUNK = 1 << 20
 
 
 class DockError(Exception):
@@ -143,49 +133,6 @@ class DockContents:
         return sorted(self.evidence)
 
 
-@dataclass(frozen=True)
-class ExportedClip:
-    clip: Path
-    metadata: Path | None  # <stem>.json beside the clip, when the device wrote one
-
-
-@dataclass
-class ExportedDevice:
-    """One device's evidence copied off a dock, checked against its signed manifest."""
-
-    serial: str
-    folder: Path
-    sha256: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of the bytes read off the dock
-    clips: list[ExportedClip] = field(default_factory=list)
-    manifest: str = "missing"  # ok | mismatch | missing | invalid
-    signature: str = "missing"  # ok | missing | invalid
-    signer_public_key: str | None = None  # base64 raw Ed25519 key that signed the manifest
-    signer_fingerprint: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return self.manifest == "ok" and self.signature == "ok"
-
-
-@dataclass
-class DockExport:
-    volume: DockVolume
-    out_dir: Path
-    devices: list[ExportedDevice] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def device(self, serial: str) -> ExportedDevice:
-        for d in self.devices:
-            if d.serial.upper() == serial.upper():
-                return d
-        raise KeyError(f"{self.volume.device}: no evidence of {serial} was exported")
-
-    @property
-    def intact(self) -> bool:
-        return bool(self.devices) and all(d.intact for d in self.devices)
-
-
 # ---- reading FAT without mounting ----------------------------------------------------------
 # pyfatfs's low-level PyFat only: its PyFilesystem2 layer (PyFatFS, FatIO) imports
 # pkg_resources, which setuptools >= 82 no longer ships.
@@ -212,7 +159,7 @@ def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-class _FatReader:
+class FatReader:
     """A FAT filesystem on a block device (or image), opened read only."""
 
     def __init__(self, vol: DockVolume) -> None:
@@ -288,111 +235,11 @@ def read_dock(volume: DockVolume | str) -> DockContents:
     vol = volume if isinstance(volume, DockVolume) else DockWatcher().volume(volume)
     if not vol.is_fat:
         raise UnreadableFilesystem(f"{vol.device}: filesystem is {vol.fs_type or 'not recognised'}, not FAT; cannot read it")
-    reader = _FatReader(vol)
+    reader = FatReader(vol)
     try:
         return reader.walk()
     finally:
         reader.close()
-
-
-def _copy(reader: _FatReader, src: DockFile, dest: Path) -> str:
-    h = hashlib.sha256()
-    tmp = dest.with_name(dest.name + ".part")
-    try:
-        with open(tmp, "wb") as fout:
-            for chunk in reader.chunks(src):
-                h.update(chunk)
-                fout.write(chunk)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DockError(f"{reader.vol.device}: writing {dest} failed ({exc.strerror or exc})") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    digest = h.hexdigest()
-    if dest.exists():
-        tmp.unlink()
-        if sha256_file(dest) != digest:
-            raise DockError(f"{reader.vol.device}: {dest} already exists with other content; refusing to overwrite evidence "
-                            "(export to an empty directory)")
-    else:
-        tmp.replace(dest)
-    return digest
-
-
-def export_evidence(volume: DockVolume | str, out_dir: Path, *, serials: Iterable[str] | None = None) -> DockExport:
-    """Copy the evidence of ``serials`` (default: every device on the dock) to
-    ``out_dir/<serial>/``, hashing while reading, then check each folder against its signed
-    manifest. Files already there with the same bytes are kept; different bytes are an error."""
-    vol = volume if isinstance(volume, DockVolume) else DockWatcher().volume(volume)
-    if not vol.is_fat:
-        raise UnreadableFilesystem(f"{vol.device}: filesystem is {vol.fs_type or 'not recognised'}, not FAT; cannot read it")
-    reader = _FatReader(vol)
-    try:
-        contents = reader.walk()
-        wanted = list(contents.evidence) if serials is None else list(serials)
-        by_upper = {s.upper(): s for s in contents.evidence}
-        missing = [s for s in wanted if s.upper() not in by_upper]
-        if missing:
-            found = ", ".join(contents.serials) or "none"
-            raise DockNotFound(f"{vol.device}: no evidence folder for {', '.join(missing)} on this dock (found: {found})")
-        export = DockExport(vol, Path(out_dir), notes=list(contents.notes))
-        for wanted_serial in wanted:
-            serial = by_upper[wanted_serial.upper()]
-            folder = Path(out_dir) / serial
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DockError(f"{vol.device}: cannot create {folder} ({exc.strerror})") from None
-            device = ExportedDevice(serial, folder)
-            for f in contents.evidence[serial]:
-                device.sha256[f.name] = _copy(reader, f, folder / f.name)
-            _check_device(device)
-            export.devices.append(device)
-    finally:
-        reader.close()
-    return export
-
-
-def _check_device(device: ExportedDevice) -> None:
-    folder = device.folder
-    names = set(device.sha256)
-    for name in sorted(names):
-        if name.lower().endswith(".mp4"):
-            meta = Path(name).with_suffix(".json").name
-            device.clips.append(ExportedClip(folder / name, folder / meta if meta in names else None))
-    if MANIFEST not in names:
-        device.problems.append(f"{device.serial}: no {MANIFEST} on the dock: the files cannot be checked")
-        return
-    data = (folder / MANIFEST).read_bytes()
-    try:
-        manifest = parse_manifest(data)
-    except ManifestError as exc:
-        device.manifest = "invalid"
-        device.problems.append(f"{device.serial}: {exc}")
-        return
-    check = check_manifest(folder, manifest, exclude=(MANIFEST, SIGNATURE))
-    device.manifest = "ok" if check.ok else "mismatch"
-    device.problems += [f"{device.serial}: {p}" for p in check.problems()]
-    if SIGNATURE not in names:
-        device.problems.append(f"{device.serial}: no {SIGNATURE}: the manifest is not signed")
-        return
-    try:
-        signer = check_signature_document(json.loads((folder / SIGNATURE).read_text()), data)
-    except (ManifestError, ValueError) as exc:
-        device.signature = "invalid"
-        device.problems.append(f"{device.serial}: {exc}")
-        return
-    device.signature = "ok"
-    device.signer_public_key = base64.b64encode(public_key_raw(signer)).decode("ascii")
-    device.signer_fingerprint = key_fingerprint(signer)
-
-
-def analyze_export(export: DockExport) -> list[tuple[ExportedClip, ClipAnalysis]]:
-    """Every exported clip through the clip analyzer (decoded pictures, never metadata)."""
-    from instruments.clip_analyzer import analyze_clip
-
-    return [(clip, analyze_clip(clip.clip)) for device in export.devices for clip in device.clips]
 
 
 # ---- finding docks with pyudev --------------------------------------------------------------

@@ -5,6 +5,12 @@ or a still photo / screenshot of it).
 Per clip the reader detects which code the pictures carry and then keeps to it. For QR it
 remembers where the symbols were and decodes a crop around them (~0.1 ms), falling back to
 the whole picture when the crop fails (the camera moved, the screen was covered).
+
+Searching a whole picture costs ~1-2 ms at 720p, so a clip whose pictures hold no code
+(damaged, or no timecode at all) would cost that on every frame: after SEARCH_RUN frames in a
+row without a code the whole picture is searched only on every SEARCH_STRIDE-th frame, until
+a code is found again. A code that comes back is found at most SEARCH_STRIDE - 1 frames late
+(those frames count as unreadable).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from protocols.timecode import Timecode, TimecodeError, TimecodeReader
 KIND_BAND = "band"
 KIND_QR = "qr"
 _QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+SEARCH_RUN = 30  # frames in a row searched whole before the search thins out
+SEARCH_STRIDE = 15
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class FrameTimecodeReader:
         self._region: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 of the last symbols
         self.full_frame_searches = 0
         self.symbols_seen = 0
+        self._misses = 0  # frames in a row without any code
 
     def read(self, luma: np.ndarray) -> Timecode | None:
         if self.kind != KIND_QR and self._band is not None:
@@ -73,6 +82,9 @@ class FrameTimecodeReader:
         tc = self._read_qr(luma)
         if tc is not None:
             self.kind = KIND_QR
+            self._misses = 0
+        else:
+            self._misses += 1
         return tc
 
     def _read_qr(self, luma: np.ndarray) -> Timecode | None:
@@ -80,7 +92,7 @@ class FrameTimecodeReader:
         if self._region is not None:
             x0, y0, x1, y1 = self._region
             hits = read_qr_timecodes(luma[y0:y1, x0:x1], x0=x0, y0=y0, thorough=False)
-        if not hits:
+        if not hits and (self._misses < SEARCH_RUN or self._misses % SEARCH_STRIDE == 0):
             self.full_frame_searches += 1
             hits = read_qr_timecodes(luma)
         if not hits:
@@ -104,11 +116,15 @@ class FrameTimecodeReader:
         )
 
 
-def frame_luma(frame: av.VideoFrame) -> np.ndarray:
-    """The luma plane of a decoded frame without copying (8-bit planar formats), else gray."""
+def frame_luma(frame: av.VideoFrame) -> np.ndarray | None:
+    """The luma plane of a decoded frame without copying (8-bit planar formats), else gray;
+    None when the plane holds fewer bytes than the picture needs (a damaged stream)."""
     if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"):
         plane = frame.planes[0]
-        arr = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
+        need = frame.height * plane.line_size
+        if frame.width > plane.line_size or plane.buffer_size < need:
+            return None
+        arr = np.frombuffer(memoryview(plane), dtype=np.uint8, count=need).reshape(frame.height, plane.line_size)
         return arr[:, : frame.width]
     return frame.to_ndarray(format="gray")
 

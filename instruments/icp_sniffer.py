@@ -1,5 +1,7 @@
 """The in-car protocol as a scapy layer (bound to UDP port 47600, so captures dissect), and
-a sniffer instrument that records the chaining messages crossing an interface."""
+a sniffer instrument that records the chaining messages crossing an interface, over IPv4 or
+IPv6. Nothing a packet carries may stop the capture: a datagram the sniffer cannot place is
+recorded with its error, and the capture goes on."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 
 from scapy.fields import ByteEnumField, ByteField, LongField, ShortField, StrFixedLenField, XByteField, XIntField
 from scapy.layers.inet import IP, UDP
+from scapy.layers.inet6 import IPv6
 from scapy.packet import Packet, bind_layers
 
 from protocols.incar import DEFAULT_PORT, IncarDecodeError, IncarMessage, MessageType, decode
@@ -74,9 +77,16 @@ class IcpSniffer:
         return self.seen
 
     def _on_packet(self, pkt) -> None:
-        payload = bytes(pkt[UDP].payload)
+        """Called in scapy's capture thread: an exception here would end the capture."""
+        try:
+            net = pkt[IP] if IP in pkt else pkt[IPv6] if IPv6 in pkt else None
+            src, dst = (str(net.src), str(net.dst)) if net is not None else ("?", "?")
+            payload = bytes(pkt[UDP].payload)
+        except Exception as exc:  # scapy raises many types on odd packets: record it, keep capturing
+            self.seen.append(Seen(float(pkt.time), "?", "?", None, f"undissectable packet: {type(exc).__name__}: {exc}"))
+            return
         try:
             message, error = decode(payload), None
         except IncarDecodeError as exc:
             message, error = None, str(exc)
-        self.seen.append(Seen(float(pkt.time), pkt[IP].src, pkt[IP].dst, message, error))
+        self.seen.append(Seen(float(pkt.time), src, dst, message, error))

@@ -132,6 +132,26 @@ def check_manifest(root: Path, manifest: dict, *, exclude: Collection[str] = ())
     return result
 
 
+def check_file_entry(path: Path, manifest: dict, rel: str) -> ManifestCheck:
+    """One file (``path``) against the entry ``rel`` of a parsed manifest: changed, missing
+    (no such file), added (the manifest has no such entry) or unreadable."""
+    result = ManifestCheck()
+    entry = manifest["files"].get(rel)
+    if entry is None:
+        result.added.append(rel)
+    elif not path.is_file():
+        result.missing.append(rel)
+    else:
+        try:
+            if path.stat().st_size != entry["size"] or sha256_file(path) != entry["sha256"]:
+                result.changed.append(rel)
+            else:
+                result.checked = 1
+        except OSError:
+            result.unreadable.append(rel)
+    return result
+
+
 def _check_relative(rel: str) -> None:
     p = PurePosixPath(rel)
     if not rel or p.is_absolute() or ".." in p.parts or "\\" in rel:

@@ -81,3 +81,56 @@ def test_garbage_is_not_measurable(tmp_path):
 def test_usage_errors(args, needle):
     proc = _bwc(*args)
     assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def sealed(tmp_path_factory, clip) -> tuple[Path, Path]:
+    """The clip in a device folder with its signed manifest, and a copy altered in place: one
+    mdat inserted a second time (the demuxer ignores it: the pictures measure as intact)."""
+    from instruments.clip_mutations import mutate
+    from protocols.evidence_manifest import build_manifest, canonical_json, generate_private_key, signature_document
+
+    folder = tmp_path_factory.mktemp("device") / "X6BWC00A1"
+    folder.mkdir()
+    good = folder / "X6BWC00A1_1.mp4"
+    good.write_bytes(clip.read_bytes())
+    altered = folder / "X6BWC00A1_2.mp4"
+    altered.write_bytes(mutate(clip.read_bytes(), "dup-mdat", 1)[0])
+    manifest = build_manifest(folder)
+    manifest["files"][altered.name] = manifest["files"][good.name]  # what the device signed: the clip before it was altered
+    data = canonical_json(manifest)
+    (folder / "manifest.json").write_bytes(data)
+    (folder / "manifest.sig.json").write_text(json.dumps(signature_document(generate_private_key(), data, "manifest.json", "2026-05-28T20:28:00.000Z")))
+    return good, altered
+
+
+def test_altered_clip_measures_intact_but_its_manifest_says_altered(sealed):
+    from instruments.clip_analyzer import analyze_clip
+
+    good, altered = sealed
+    manifest = str(good.parent / "manifest.json")
+    a = analyze_clip(altered)
+    assert a.ok and not a.damaged  # the pictures alone cannot tell
+    proc = _bwc("analyze", str(altered), "--manifest", manifest)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "ALTERED; signature ok (sha256:" in proc.stdout and "verdict     ALTERED" in proc.stdout
+    assert f"changed: {altered.name} (SHA-256 differs from the manifest)" in proc.stdout
+    proc = _bwc("analyze", str(good), "--manifest", manifest, "--json")
+    m = json.loads(proc.stdout)
+    assert proc.returncode == 0 and m["integrity"]["bytes_match"] and m["integrity"]["intact"] and m["integrity"]["signature"] == "ok"
+
+
+def test_manifest_that_cannot_be_used_is_a_usage_error(sealed, tmp_path):
+    from bwc.cli import UsageError
+    from bwc.commands.analyze import check_integrity
+
+    good, _ = sealed
+    with pytest.raises(UsageError, match="none.json: cannot read \\(No such file or directory\\)"):
+        check_integrity(good, tmp_path / "none.json")
+    elsewhere = tmp_path / "manifest.json"
+    elsewhere.write_bytes((good.parent / "manifest.json").read_bytes())
+    with pytest.raises(UsageError, match=f"{good} is not inside {tmp_path}, so the manifest cannot list it"):
+        check_integrity(good, elsewhere)
+    elsewhere.write_text("{}")
+    with pytest.raises(UsageError, match="manifest.json: manifest schema is not bwc-manifest/1"):
+        check_integrity(tmp_path / "clip.mp4", elsewhere)

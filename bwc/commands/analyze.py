@@ -1,19 +1,25 @@
-"""``bwc analyze CLIP [--trigger UTC] [--json]``: measure one clip by hand (ours, or a vendor
-camera's export of a recording of the ``bwc clock`` page).
+"""``bwc analyze CLIP [--trigger UTC] [--manifest MANIFEST] [--json]``: measure one clip by
+hand (ours, or a vendor camera's export of a recording of the ``bwc clock`` page). The clip
+is decoded in a worker process (instruments/clip_isolation.py): a clip that crashes or hangs
+the decoder is reported, not fatal. With ``--manifest`` the clip's bytes are checked against
+the device's manifest (SHA-256 and size; ``manifest.sig.json`` beside it is verified too).
 
-Exit codes: 0 the clip was measured and is intact; 1 the clip is damaged or unreadable (what
-could be recovered is still printed, with the reason); 2 bad usage (no such file, a
-malformed --trigger)."""
+Exit codes: 0 the clip was measured and is intact (and matches its manifest); 1 the clip is
+damaged, unreadable or altered (what could be recovered is still printed, with the reason);
+2 bad usage or input (no such file, a malformed --trigger, a manifest that cannot be read or
+does not cover the clip)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 from bwc.cli import EXIT_FAIL, EXIT_OK, UsageError
+from protocols.evidence_manifest import ManifestError, check_file_entry, check_signature_document, key_fingerprint, parse_manifest
+
+SIGNATURE = "manifest.sig.json"
 
 
 def register(subparsers) -> None:
@@ -29,6 +35,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("clip", help="the clip file")
     p.add_argument("--trigger", help="trigger instant, UTC: ISO 8601 (2026-05-28T20:27:40.600Z; no zone means UTC) or epoch milliseconds")
+    p.add_argument("--manifest", help="the device's manifest.json listing the clip: a clip whose bytes differ from it is reported ALTERED")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     p.set_defaults(func=cmd_analyze)
 
@@ -56,9 +63,40 @@ def iso(ms: float | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def measurements(analysis, trigger_ms: int | None) -> dict:
-    """analysis.to_dict() plus readable times and, with a trigger, the coverage around it."""
+def check_integrity(clip: Path, manifest: Path) -> dict:
+    """The clip against its entry in a device manifest (and the manifest's signature, when
+    manifest.sig.json lies beside it). Raises UsageError for a manifest that cannot be used."""
+    try:
+        data = manifest.read_bytes()
+        doc = parse_manifest(data)
+    except OSError as exc:
+        raise UsageError(f"--manifest {manifest}: cannot read ({exc.strerror})") from None
+    except ManifestError as exc:
+        raise UsageError(f"--manifest {manifest}: {exc}") from None
+    try:
+        entry = clip.resolve().relative_to(manifest.parent.resolve()).as_posix()
+    except ValueError:
+        raise UsageError(f"--manifest {manifest}: {clip} is not inside {manifest.parent}, so the manifest cannot list it") from None
+    check = check_file_entry(clip, doc, entry)
+    problems = check.problems()
+    signature, fingerprint = "missing", None
+    sig = manifest.parent / SIGNATURE
+    if sig.is_file():
+        try:
+            signature, fingerprint = "ok", key_fingerprint(check_signature_document(json.loads(sig.read_text()), data))
+        except (ManifestError, ValueError, OSError) as exc:
+            signature = "invalid"
+            problems.append(f"{SIGNATURE}: {exc}")
+    return {"manifest": str(manifest), "entry": entry, "bytes_match": check.ok, "intact": not problems, "problems": problems,
+            "signature": signature, "signer_fingerprint": fingerprint}
+
+
+def measurements(analysis, trigger_ms: int | None, integrity: dict | None = None) -> dict:
+    """analysis.to_dict() plus readable times, with a trigger the coverage around it, with a
+    manifest the integrity check."""
     out = analysis.to_dict()
+    if integrity is not None:
+        out["integrity"] = integrity
     out["first_utc"] = iso(analysis.first_utc_ms)
     out["last_utc"] = iso(analysis.last_utc_ms)
     if analysis.audio is not None:
@@ -123,7 +161,16 @@ def render_text(m: dict) -> str:
     lines += [f"note        {n}" for n in m["notes"]]
     if m["error"]:
         lines.append(f"problem     {m['error']}")
-    if not m["ok"]:
+    integrity = m.get("integrity")
+    if integrity is not None:
+        signed = {"ok": f"signature ok ({integrity['signer_fingerprint']})", "missing": f"not signed (no {SIGNATURE})",
+                  "invalid": "signature INVALID"}[integrity["signature"]]
+        state = "bytes match the manifest" if integrity["bytes_match"] else "ALTERED"
+        lines.append(f"integrity   {integrity['manifest']}, entry {integrity['entry']}: {state}; {signed}")
+        lines += [f"  problem  {p}" for p in integrity["problems"]]
+    if integrity is not None and not integrity["intact"]:
+        lines.append("verdict     ALTERED: the clip is not what its manifest lists; its measurements cannot be relied on")
+    elif not m["ok"]:
         lines.append("verdict     NOT MEASURABLE: no frame with a readable timecode could be recovered (see above)")
     elif m["damaged"]:
         lines.append(f"verdict     DAMAGED: the measurements above cover only what could be recovered ({m['readable']} frames)")
@@ -139,13 +186,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise UsageError(f"{path}: is a directory, not a clip")
     trigger = parse_utc(args.trigger) if args.trigger else None
-    from instruments.clip_analyzer import analyze_clip
+    integrity = check_integrity(path, Path(args.manifest)) if args.manifest else None
+    from instruments.clip_isolation import analyze_clip_isolated
 
-    try:
-        analysis = analyze_clip(path)
-    except Exception as exc:  # a bug in the analyzer: say so plainly, without a traceback
-        print(f"bwc analyze: the analyzer failed on {path}: {type(exc).__name__}: {exc} (please report this clip)", file=sys.stderr)
-        return EXIT_FAIL
-    m = measurements(analysis, trigger)
+    analysis = analyze_clip_isolated(path)
+    m = measurements(analysis, trigger, integrity)
     print(json.dumps(m, indent=2) if args.json else render_text(m))
-    return EXIT_OK if analysis.ok and not analysis.damaged else EXIT_FAIL
+    intact = integrity is None or integrity["intact"]
+    return EXIT_OK if analysis.ok and not analysis.damaged and intact else EXIT_FAIL

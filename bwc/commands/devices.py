@@ -297,7 +297,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
 # ---- bwc dock --------------------------------------------------------------------------------------
 
 def cmd_dock(args: argparse.Namespace) -> int:
-    from instruments.dock_watcher import DockError, DockNotFound, DockWatcher, analyze_export, export_evidence, read_dock
+    from instruments.dock_export import analyze_export, export_evidence
+    from instruments.dock_watcher import DockError, DockNotFound, DockWatcher, read_dock
 
     if not (args.label or args.uuid or args.serial):
         raise UsageError("name the dock: --label, --uuid or --serial")
@@ -335,12 +336,14 @@ def cmd_dock(args: argparse.Namespace) -> int:
         "dock": asdict(vol),
         "out": str(out),
         "devices": [{"serial": d.serial, "folder": str(d.folder), "files": d.sha256, "manifest": d.manifest, "signature": d.signature,
-                     "signer_fingerprint": d.signer_fingerprint, "signer_public_key": d.signer_public_key, "problems": d.problems}
+                     "signer_fingerprint": d.signer_fingerprint, "signer_public_key": d.signer_public_key, "refused": d.refused,
+                     "problems": d.problems}
                     for d in export.devices],
         "clips": [{"clip": str(c.clip), "metadata": str(c.metadata) if c.metadata else None, "ok": a.ok, "damaged": a.damaged,
                    "frames": a.frames, "readable": a.readable, "width": a.width, "height": a.height,
                    "first_utc": iso(a.first_utc_ms), "last_utc": iso(a.last_utc_ms), "error": a.error} for c, a in analyses],
         "notes": export.notes,
+        "problems": export.problems,
         "intact": export.intact and clips_ok,
     }
     if args.json:
@@ -362,6 +365,7 @@ def _render_dock(r: dict, vol: DockVolume) -> str:
         lines.append(f"clip      {Path(c['clip']).name}: {c['frames']} frames {c['width']}x{c['height']}, "
                      f"{c['first_utc'] or '-'} -> {c['last_utc'] or '-'}, {state}")
     lines += [f"note      {n}" for n in r["notes"]]
+    lines += [f"problem   {p}" for p in r["problems"]]
     if not r["devices"]:
         lines.append("verdict   NO EVIDENCE on this dock")
     else:

@@ -21,9 +21,8 @@ from emulators.camera import CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dock import DockedCamera, attach_loop, backing_file, build_fat_image, detach_loop, docked, fs_uuid
 from emulators.video import VideoFormat
-from instruments.dock_watcher import (
-    DockNotFound, DockWatcher, UnreadableFilesystem, analyze_export, export_evidence, read_dock, udevd_running,
-)
+from instruments.dock_export import analyze_export, export_evidence
+from instruments.dock_watcher import DockNotFound, DockWatcher, UnreadableFilesystem, read_dock, udevd_running
 from tests.conftest import require_tool, run_virtual
 
 REPO = Path(__file__).resolve().parents[2]
