@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.composer import Composer, ComposerError
+from yaml.composer import Composer
 from yaml._yaml import CParser  # libyaml: PyYAML's wheels ship it
 from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
@@ -189,6 +189,8 @@ def _walk(tp: Any, loc: Loc) -> tuple[Any, Loc]:
         tp = _strip(tp)
         if typing.get_origin(tp) in (typing.Union, types.UnionType):  # a tagged union: part is the tag
             tp = next((a for a in typing.get_args(tp) if part in typing.get_args(_members(a).get("do"))), None)
+            continue
+        if part == "[key]":  # pydantic's marker for a mapping's key: the key itself is the field
             continue
         out.append(part)
         if typing.get_origin(tp) in (list, tuple) and isinstance(part, int):

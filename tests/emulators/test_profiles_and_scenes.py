@@ -28,22 +28,37 @@ def test_builtins_load_and_declare_requirements():
 @pytest.mark.parametrize(
     "text, needle",
     [
-        ("name: x\nbase: reference\nbwc: {pre_evnt_s: 3}\n", "x.bwc.pre_evnt_s: unknown field"),
-        ("name: x\nbase: reference\nbwc: {pre_event_s: 300}\n", "x.bwc.pre_event_s: 300.0 s is outside 0..120 s"),
-        ("name: x\nbwc: {cooldown_s: soon}\n", "x.bwc.cooldown_s: expected a number"),
-        ("name: x\nbwc: {video: {width: 641, height: 360, fps: 10}}\n", "x.bwc.video: video size 641x360 must be even"),
-        ("name: x\nbwc: {activates_on: [CEW_FIRE]}\n", "unknown event 'CEW_FIRE'"),
-        ("name: x\nbase: nope\n", "unknown profile 'nope'"),
-        ("bwc: {}\n", "missing field 'name'"),
-        ("name: [x\n", "not valid YAML"),
+        ("name: x\nbase: reference\nbwc: {pre_evnt_s: 3}\n", ":3: bwc.pre_evnt_s: unknown field (did you mean 'pre_event_s'?)"),
+        ("name: x\nbase: reference\nbwc: {pre_event_s: 300}\n", ":3: bwc.pre_event_s: 300.0 s is outside 0..120 s"),
+        ("name: x\nbwc: {cooldown_s: soon}\n", ":2: bwc.cooldown_s: should be a valid number"),
+        ("name: x\nbwc: {video: {width: 641, height: 360, fps: 10}}\n", ":2: bwc.video: video size 641x360 must be even"),
+        ("name: x\nbase: reference\nbwc:\n  video: {width: 641}\n", ":4: bwc.video: video size 641x720 must be even"),
+        ("name: x\nbwc: {activates_on: [CEW_FIRE]}\n", ":2: bwc.activates_on: unknown event 'CEW_FIRE'"),
+        ("name: x\nbwc: {clock: {drift_ppm: .nan}}\n", ":2: bwc.clock.drift_ppm: should be a finite number, got nan"),
+        ("name: x\nbwc: {allow_list: [../../etc]}\n", ":2: bwc.allow_list: '../../etc' is not a serial"),
+        ("name: x\nbwc: {video: {width: 100000, height: 100000}}\n", ":2: bwc.video.width: 100000 is outside 296..3840"),
+        ("name: x\nbase: nope\n", ":2: base: unknown profile 'nope'"),
+        ("name: x\nbase: [a]\n", ":2: base: should name a built-in profile or a profile file"),
+        ("bwc: {}\n", ":1: name: required field is missing"),
+        ("name: [x\n", ": (yaml): did not find expected"),
+        ("name: x\nschema: bwc-profile/9\n", ":2: schema: should be 'bwc-profile/1'"),
     ],
 )
-def test_profile_errors_name_the_file_and_field(tmp_path, text, needle):
+def test_profile_errors_name_the_file_line_and_field(tmp_path, text, needle):
     path = tmp_path / "vendor.yaml"
     path.write_text(text)
     with pytest.raises(ProfileError) as err:
         load_profile_file(path)
-    assert needle in str(err.value) and str(path) in str(err.value)
+    assert str(err.value).startswith(str(path)) and needle in str(err.value), str(err.value)
+
+
+def test_profile_base_loops_and_partial_video(tmp_path):
+    path = tmp_path / "me.yaml"
+    path.write_text(f"name: me\nbase: {path}\n")
+    with pytest.raises(ProfileError, match="'base' chain comes back to"):
+        load_profile_file(path)
+    path.write_text("name: me\nbwc: {video: {width: 640, height: 360}}\n")
+    assert load_profile_file(path).bwc.video.fps == 10  # the documented default, not VideoFormat's
 
 
 def test_user_profile_file_by_path(tmp_path):
