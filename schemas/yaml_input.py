@@ -154,7 +154,11 @@ class Document:
         """The first of pydantic's errors in our words, at the field's line. ``model`` is the
         validated type (it names the known fields for an unknown one and tells the tags of
         unions from field names); ``at`` is where its data sits in the document."""
-        first = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        if first["type"] == "missing":  # a misspelt field is also a missing one: name the misspelling
+            first = next((e for e in errors if e["type"] in ("unexpected_keyword_argument", "extra_forbidden")
+                          and tuple(e["loc"][:-1]) == tuple(first["loc"][:-1])), first)
         raw = tuple(first["loc"])
         known = field_names(model, raw[:-1]) if first["type"] in ("unexpected_keyword_argument", "extra_forbidden") else ()
         loc = at + file_path(model, raw)
