@@ -6,7 +6,7 @@ hang. Most examples call the loaders directly; a few run the real command line.
 Strategies: mutations of a valid document of each format (a value replaced by junk, a key
 deleted, misspelt or added, a value wrapped in a list), raw bytes and text, valid YAML with a
 byte spliced in, and the known attacks (alias bombs, deep nesting, huge numbers).
-BWC_FUZZ_EXAMPLES sets the examples per strategy (default 150)."""
+BWC_FUZZ_EXAMPLES sets the examples per strategy (default 120)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from schemas.names import RUN_NAME, SERIAL
 from schemas.yaml_input import MAX_BYTES
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = int(os.environ.get("BWC_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("BWC_FUZZ_EXAMPLES", "120"))
 FAST = settings(max_examples=EXAMPLES, deadline=3000, database=None, suppress_health_check=[HealthCheck.too_slow])
 WORK = Path(tempfile.mkdtemp(prefix="bwc-fuzz-"))
 OUTCOMES: Counter[str] = Counter()
@@ -216,7 +216,7 @@ CLI = {"profile": ["run", "--profile", "{path}", "--out", "{out}"], "scene": ["s
 
 
 @pytest.mark.parametrize("kind", FORMATS)
-@settings(max_examples=2, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=1, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(data=st.data())
 @example(data=None)
 def test_command_line_exits_2_with_one_line(kind, data):
