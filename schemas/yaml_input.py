@@ -100,7 +100,12 @@ def field_name(loc: Sequence[str | int]) -> str:
     """``officers[1].bwc`` for ('officers', 1, 'bwc')."""
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not re.fullmatch(r"[A-Za-z0-9_-]+", part):  # a key with dots, colons, spaces: quoted, so the message stays readable
+            out += f"[{part[:40]!r}]"
+        else:
+            out += f".{part}" if out else part
     return out
 
 
@@ -179,7 +184,7 @@ def _strip(tp: Any) -> Any:
 
 def _members(tp: Any) -> dict[str, Any]:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return {name: f.annotation for name, f in tp.model_fields.items()}
+        return {f.alias or name: f.annotation for name, f in tp.model_fields.items()}
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints = typing.get_type_hints(tp)
         return {f.name: hints[f.name] for f in dataclasses.fields(tp)}

@@ -133,7 +133,8 @@ def _write(content: bytes, name: str) -> Path:
 
 def _assert_one_line(message: str, path: Path) -> None:
     assert "\n" not in message and "Traceback" not in message, message
-    assert re.match(rf"^{re.escape(str(path))}(:\d+)?: [^:]+?: .+$", message), message
+    field = r"(?:[^:'\"\[]|\['(?:[^'\\]|\\.)*'\]|\[\"(?:[^\"\\]|\\.)*\"\]|\[\d+\])+?"  # a key with a colon is quoted
+    assert re.match(rf"^{re.escape(str(path))}(:\d+)?: {field}: .+$", message), message
 
 
 def _numbers(obj: Any) -> list[float]:
