@@ -274,8 +274,8 @@ def vehicle(p: Profile) -> SceneSpec:
     plan = vehicle_plan(p)
     officers = (OfficerSpec("V", still((0.0, 0.0)), "X6VEH00V1"), OfficerSpec("W", still((60.0, 0.0)), "X6VEH00W1"))
     vehicles = tuple(VehicleSpec(f"CAR-C{i + 1}", (round(10 * math.cos(math.radians(72 * i)), 3), round(10 * math.sin(math.radians(72 * i)), 3)),
-                                 f"F3VEH00C{i + 1}", None) for i in range(len(VEHICLE_INPUTS)))
-    vehicles += (VehicleSpec("CAR-X", (0.0, 5.0), "F3VEH00X1", None),)
+                                 f"F3VEH0{i + 1}C1", None) for i in range(len(VEHICLE_INPUTS)))
+    vehicles += (VehicleSpec("CAR-X", (0.0, 5.0), "F3VEH0XC1", None),)
     timeline = [Step(t, "input", "CAR-C1", {"input": "light_bar", "level": "on", "pulse_ms": ms}) for t, ms in zip(plan.glitches, GLITCHES_MS)]
     for i, (name, t) in enumerate(zip(VEHICLE_INPUTS, plan.held)):
         car = f"CAR-C{i + 1}"

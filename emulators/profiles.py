@@ -10,23 +10,26 @@ requirement ids they must fail (``violates``)."""
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-import yaml
+from pydantic import TypeAdapter
 
 from emulators.video import VideoFormat
+from schemas.names import INPUT_CONFIG, RUN_NAME, check_serial, matching
+from schemas.yaml_input import Document, FieldProblem, InputError, Loc, field_name, read_yaml, short, validate
 
 LIBRARY = Path(__file__).with_name("profile_library")
 SIGNAL_ACTIVATING = ("CEW_ARMED", "CEW_TRIGGER", "CEW_ARC", "HOLSTER_DRAW", "VEHICLE_LIGHT_BAR", "VEHICLE_SIREN",
                      "VEHICLE_DOOR", "VEHICLE_CRASH", "VEHICLE_SPEED")
 
 
-class ProfileError(ValueError):
-    """A profile that cannot be used; the message names the file and the field."""
+class ProfileError(InputError):
+    """A profile that cannot be used; the message names the file, the line and the field."""
 
 
 @dataclass(frozen=True)
@@ -130,72 +133,12 @@ class Profile:
 
 
 # -- loading ------------------------------------------------------------------------------------
-def _convert(value, tp, where: str):
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(value, inner[0], where)
-    if tp is VideoFormat:
-        if not isinstance(value, dict):
-            raise ProfileError(f"{where}: expected a mapping with width, height, fps")
-        unknown = set(value) - {"width", "height", "fps", "crf"}
-        if unknown:
-            raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown field (known: width, height, fps, crf)")
-        try:
-            return VideoFormat(**{k: int(v) for k, v in value.items()})
-        except (TypeError, ValueError) as exc:
-            raise ProfileError(f"{where}: {exc}") from None
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, where)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ProfileError(f"{where}: expected a list, got {type(value).__name__}")
-        return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ProfileError(f"{where}: expected true or false, got {value!r}")
-        return value
-    if tp in (int, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ProfileError(f"{where}: expected a number, got {value!r}")
-        if tp is int and float(value) != int(value):
-            raise ProfileError(f"{where}: expected a whole number, got {value!r}")
-        return tp(value)
-    if tp is str:
-        if not isinstance(value, (str, int, float)):
-            raise ProfileError(f"{where}: expected text, got {value!r}")
-        return str(value)
-    return value
-
-
-def _build(cls, data, where: str, base=None):
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ProfileError(f"{where}: expected a mapping, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = [k for k in data if k not in names]
-    if unknown:
-        raise ProfileError(f"{where}.{unknown[0]}: unknown field (known: {', '.join(sorted(names))})")
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        sub_where = f"{where}.{f.name}"
-        current = getattr(base, f.name) if base is not None else None
-        if f.name in data:
-            raw = data[f.name]
-            if dataclasses.is_dataclass(hints[f.name]) and current is not None:
-                kwargs[f.name] = _build(hints[f.name], raw, sub_where, current)
-            else:
-                kwargs[f.name] = _convert(raw, hints[f.name], sub_where)
-        elif base is not None:
-            kwargs[f.name] = current
-    obj = cls(**kwargs)
-    _check_ranges(obj, where)
-    return obj
+# pydantic validates the dataclasses above directly (types, unknown fields, finite numbers);
+# _check_ranges and _LIMITS bound the values; a file's `base:` is merged under its fields.
+setattr(Profile, "__pydantic_config__", INPUT_CONFIG)
+_PROFILE = TypeAdapter(Profile)
+PROFILE_SCHEMA = "bwc-profile/1"
+MAX_BASE_DEPTH = 8
 
 
 def _check_ranges(obj, where: str) -> None:
@@ -223,33 +166,140 @@ def _check_ranges(obj, where: str) -> None:
             raise ProfileError(f"{where}: debounce_ms and delayed_off_ms must be >= 0")
 
 
-def profile_from_dict(data: dict, source: str = "<profile>") -> Profile:
+_LIMITS: dict[tuple[type, str], tuple[float, float]] = {  # sane ranges of the fields _check_ranges leaves open
+    (BwcProfile, "buffer_bytes"): (1, 1e10), (BwcProfile, "av_offset_ms"): (-5_000, 5_000), (BwcProfile, "rx_gain_db"): (-60, 30),
+    (BwcProfile, "activation_delay_s"): (0, 600), (BwcProfile, "boot_s"): (0, 600), (BwcProfile, "wake_s"): (0, 600),
+    (BwcProfile, "cooldown_s"): (0, 3_600), (BwcProfile, "status_burst_s"): (0, 600),
+    (BwcProfile, "presence_interval_ms"): (20, 10_000), (BwcProfile, "status_interval_ms"): (20, 10_000),
+    (BwcProfile, "scan_interval_ms"): (20, 10_000), (BwcProfile, "scan_window_ms"): (20, 10_000),
+    (FalseCancelSpec, "window_s"): (0, 600), (ClockSpec, "offset_s"): (-86_400, 86_400), (ClockSpec, "drift_ppm"): (-1_000, 1_000),
+    (SourceProfile, "idle_interval_ms"): (20, 10_000), (SourceProfile, "burst_interval_ms"): (20, 10_000), (SourceProfile, "burst_s"): (0, 600),
+    (DvrProfile, "pre_event_s"): (0, 120), (DvrProfile, "rear_pre_event_s"): (0, 120), (DvrProfile, "debounce_ms"): (0, 10_000),
+    (DvrProfile, "delayed_off_ms"): (0, 60_000), (VideoFormat, "width"): (296, 3_840), (VideoFormat, "height"): (96, 2_160),
+    (VideoFormat, "crf"): (0, 51),
+}
+MAX_LIST = 64  # allow_list, activates_on, violates
+
+
+def _check_limits(obj: object, where: str) -> None:
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        lo, hi = _LIMITS.get((type(obj), f.name), (None, None))
+        if lo is not None and hi is not None and value is not None and not lo <= value <= hi:
+            raise ProfileError(f"{where}.{f.name}: {value:g} is outside {lo:g}..{hi:g}")
+        if isinstance(value, tuple) and len(value) > MAX_LIST:
+            raise ProfileError(f"{where}.{f.name}: more than {MAX_LIST} entries")
+    if isinstance(obj, BwcProfile):
+        for serial in obj.allow_list or ():
+            try:
+                check_serial(serial)
+            except ValueError as exc:
+                raise ProfileError(f"{where}.allow_list: {exc}") from None
+
+
+def _checked(profile: Profile, document: Document, at: Loc, error: type[InputError]) -> Profile:
+    """_check_ranges and _check_limits on every section, their messages at the field's line."""
+    def walk(obj: object, loc: Loc) -> None:
+        where = field_name(loc)
+        try:
+            _check_ranges(obj, where)
+            _check_limits(obj, where)
+        except ProfileError as exc:
+            rest = str(exc)[len(where):]
+            name, _, problem = rest[1:].partition(": ") if rest.startswith(".") else ("", "", rest.removeprefix(": "))
+            raise document.error(error, FieldProblem(at + loc + ((name,) if name else ()), problem)) from None
+        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+            if dataclasses.is_dataclass(getattr(obj, f.name)):
+                walk(getattr(obj, f.name), loc + (f.name,))
+
+    walk(profile, ())
+    return profile
+
+
+def _merged(under: dict[str, Any], over: dict[Any, Any]) -> dict[Any, Any]:
+    """over's fields on top of under's; sections merge field by field (a partial `video:`
+    keeps the other fields of the base's format)."""
+    out: dict[Any, Any] = dict(under)
+    for key, value in over.items():
+        if isinstance(under.get(key), dict) and (isinstance(value, dict) or value is None):
+            out[key] = _merged(under[key], value or {})
+        else:
+            out[key] = value
+    return out
+
+
+def _build(data: dict[Any, Any], document: Document, at: Loc, error: type[InputError], base: Profile | None) -> Profile:
+    start = dataclasses.asdict(base if base is not None else Profile(name=""))
+    if base is not None:  # what a profile is (its name, description, verdicts) is never inherited
+        start.update(description="", approximation=False, violates=())
+    profile: Profile = validate(_PROFILE.validate_python, document, error, Profile, data=_merged(start, data), at=at)
+    return _checked(profile, document, at, error)
+
+
+def declared_profile(sections: dict[Any, Any], document: Document, at: Loc, error: type[InputError], name: str = "bench") -> Profile:
+    """The reference profile with the sections a bench file declares (``declares:``)."""
+    return _build({**sections, "name": name}, document, at, error, get_profile(REFERENCE_NAME))
+
+
+class _BaseChainError(ProfileError):
+    """A `base:` chain that loops or is too long (reported once, not at every level)."""
+
+
+_LOADING: list[str] = []
+
+
+@contextmanager
+def _loading(key: str) -> Iterator[None]:
+    if key in _LOADING:
+        raise _BaseChainError(f"'base' chain comes back to {key} (a loop)")
+    if len(_LOADING) >= MAX_BASE_DEPTH:
+        raise _BaseChainError(f"'base' chain longer than {MAX_BASE_DEPTH} profiles")
+    _LOADING.append(key)
+    try:
+        yield
+    finally:
+        _LOADING.pop()
+
+
+def _from_document(document: Document) -> Profile:
+    data = document.data
     if not isinstance(data, dict):
-        raise ProfileError(f"{source}: a profile is a YAML mapping")
+        raise document.error(ProfileError, FieldProblem((), f"should be a mapping (a profile), got {short(data)}"))
     data = dict(data)
+    schema = data.pop("schema", PROFILE_SCHEMA)
+    if schema != PROFILE_SCHEMA:
+        raise document.error(ProfileError, FieldProblem(("schema",), f"should be {PROFILE_SCHEMA!r}, got {short(schema)}"))
     base_name = data.pop("base", None)
-    base = get_profile(base_name) if base_name else None
+    base = None
+    if base_name is not None:
+        if not isinstance(base_name, str) or not base_name.isprintable() or not base_name:
+            raise document.error(ProfileError, FieldProblem(("base",), f"should name a built-in profile or a profile file, got {short(base_name)}"))
+        try:
+            base = get_profile(base_name)
+        except _BaseChainError as exc:
+            if str(exc).startswith("'base'"):
+                raise document.error(_BaseChainError, FieldProblem(("base",), str(exc))) from None
+            raise
+        except ProfileError as exc:
+            raise document.error(ProfileError, FieldProblem(("base",), str(exc))) from None
     if "name" not in data:
-        raise ProfileError(f"{source}: missing field 'name'")
-    if base is not None:
-        data.setdefault("approximation", False)
-        data.setdefault("violates", [])
-        data.setdefault("description", "")
-    return _build(Profile, data, str(data["name"]), base)
+        raise document.error(ProfileError, FieldProblem(("name",), "required field is missing"))
+    profile = _build(data, document, (), ProfileError, base)
+    try:
+        matching(RUN_NAME, "a profile name: 1 to 64 characters A-Z, a-z, 0-9, - _ . (first a letter or digit)")(profile.name)
+    except ValueError as exc:
+        raise document.error(ProfileError, FieldProblem(("name",), str(exc))) from None
+    return profile
+
+
+def profile_from_dict(data: object, source: str = "<profile>") -> Profile:
+    return _from_document(Document(source, data))
 
 
 def load_profile_file(path: Path) -> Profile:
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: not valid YAML ({exc})") from None
-    try:
-        return profile_from_dict(data, str(path))
-    except ProfileError as exc:
-        msg = str(exc)
-        raise ProfileError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
+    """A profile file (docs/profiles.md); ProfileError names the file, line, field and problem."""
+    with _loading(str(Path(path).resolve())):
+        return _from_document(read_yaml(Path(path), ProfileError, "profile"))
 
 
 @lru_cache(maxsize=None)
@@ -257,18 +307,9 @@ def _library() -> dict[str, Path]:
     return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
 
 
-_LOADING: set[str] = set()
-
-
 @lru_cache(maxsize=None)
 def _load_builtin(name: str) -> Profile:
-    if name in _LOADING:
-        raise ProfileError(f"profile {name!r}: 'base' chain loops back to itself")
-    _LOADING.add(name)
-    try:
-        profile = load_profile_file(_library()[name])
-    finally:
-        _LOADING.discard(name)
+    profile = load_profile_file(_library()[name])
     if profile.name != name:
         raise ProfileError(f"{_library()[name]}: name {profile.name!r} does not match the file name")
     return profile
@@ -280,7 +321,7 @@ def get_profile(name_or_path: str) -> Profile:
         return _load_builtin(name_or_path)
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.exists():
+        if not path.is_file():
             raise ProfileError(f"profile file {path} does not exist")
         return load_profile_file(path)
     raise ProfileError(f"unknown profile {name_or_path!r}; built-in profiles: {', '.join(_library())}")

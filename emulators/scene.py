@@ -11,39 +11,25 @@ from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from emulators.air import Air, PathLossModel, Point, radio
 from emulators.bwc import BwcEmulator
 from emulators.camera import CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
-from emulators.dvr import INPUT_EVENTS, DvrEmulator
+from emulators.dvr import DvrEmulator
 from emulators.profiles import ClockSpec, Profile
+from emulators.scene_actions import ACTIONS
+from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references
 from emulators.signal_source import SignalSourceEmulator
 from emulators.video import AudioSpec, VideoFormat
-from protocols.signal import Event, SourceClass
+from protocols.signal import SourceClass
+from schemas.names import safe_name
+from schemas.yaml_input import Document, FieldProblem, InputError, read_yaml, validate
 
-ACTIONS = {
-    "cew": "CEW event on the officer's CEW: event armed|trigger|arc",
-    "holster": "holster sensor of the officer: event draw|return",
-    "input": "vehicle 12 V input: input light_bar|siren|door|crash|speed, level on|off, optional pulse_ms",
-    "record": "record button of the officer's BWC",
-    "stop": "stop button of the officer's BWC",
-    "cancel": "false-signal cancel on the officer's BWC",
-    "sleep": "put the officer's BWC to sleep", "wake": "wake the officer's BWC",
-    "dock": "dock the officer's BWC", "undock": "undock the officer's BWC",
-    "power_cut": "cut the officer's BWC power abruptly",
-    "dvr_stop": "stop button of the vehicle's DVR (stops a group)",
-    "stop_all": "stop every BWC and DVR",
-    "complexity": "scene complexity seen by every camera: value 0..1",
-}
-CEW_EVENTS = {"armed": Event.CEW_ARMED, "trigger": Event.CEW_TRIGGER, "arc": Event.CEW_ARC}
-HOLSTER_EVENTS = {"draw": Event.HOLSTER_DRAW, "return": Event.HOLSTER_RETURN}
-
-
-class SceneError(ValueError):
-    """A scene that cannot be played; the message names the file and the field."""
+class SceneError(InputError):
+    """A scene that cannot be played; the message names the file (or the scene built in
+    Python), the line, the field and the problem."""
 
 
 @dataclass(frozen=True)
@@ -154,124 +140,63 @@ def hartford() -> SceneSpec:
 
 
 # -- scene files ----------------------------------------------------------------------------------
-def _point(value, where: str) -> Point:
-    if not (isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)):
-        raise SceneError(f"{where}: expected [x_ft, y_ft], got {value!r}")
-    return (float(value[0]), float(value[1]))
+def _validated(document: Document) -> SceneDoc:
+    """The one validation of every scene: the models, then the references between entries."""
+    doc: SceneDoc = validate(SCENE_ADAPTER.validate_python, document, SceneError, SceneDoc)
+    try:
+        check_references(doc)
+    except FieldProblem as problem:
+        raise document.error(SceneError, problem) from None
+    return doc
 
 
-def scene_from_dict(doc: dict, source: str = "<scene>") -> SceneSpec:
-    if not isinstance(doc, dict):
-        raise SceneError(f"{source}: a scene is a YAML mapping")
-    known = {"name", "description", "end_s", "officers", "vehicles", "timeline", "epoch_utc_ms"}
-    for key in doc:
-        if key not in known:
-            raise SceneError(f"{source}: unknown field {key!r} (known: {', '.join(sorted(known))})")
-    officers = []
-    for i, o in enumerate(doc.get("officers") or []):
-        where = f"{source}: officers[{i}]"
-        if not isinstance(o, dict) or "name" not in o:
-            raise SceneError(f"{where}: needs at least a name")
-        extra = set(o) - {"name", "bwc", "cew", "holster", "vehicle", "position", "path"}
-        if extra:
-            raise SceneError(f"{where}.{sorted(extra)[0]}: unknown field")
-        if "path" in o:
-            try:
-                pts = tuple((float(t), float(x), float(y)) for t, x, y in o["path"])
-            except (TypeError, ValueError):
-                raise SceneError(f"{where}.path: expected a list of [t_s, x_ft, y_ft]") from None
-            if not pts or any(b[0] < a[0] for a, b in zip(pts, pts[1:])):
-                raise SceneError(f"{where}.path: waypoints must be in time order")
-            path = Path2D(pts)
-        else:
-            path = still(_point(o.get("position", [0, 0]), f"{where}.position"))
-        officers.append(OfficerSpec(str(o["name"]), path, str(o["bwc"]) if o.get("bwc") else None, o.get("cew"), o.get("holster"), o.get("vehicle")))
-    names = {o.name for o in officers}
-    vehicles = []
-    for i, v in enumerate(doc.get("vehicles") or []):
-        where = f"{source}: vehicles[{i}]"
-        if not isinstance(v, dict) or "id" not in v or "dvr" not in v:
-            raise SceneError(f"{where}: needs at least id and dvr (the DVR serial)")
-        extra = set(v) - {"id", "dvr", "officer", "position", "group", "signal"}
-        if extra:
-            raise SceneError(f"{where}.{sorted(extra)[0]}: unknown field")
-        if v.get("officer") is not None and v["officer"] not in names:
-            raise SceneError(f"{where}.officer: no officer named {v['officer']!r}")
-        for member in v.get("group", []):
-            if member not in names:
-                raise SceneError(f"{where}.group: no officer named {member!r}")
-        vehicles.append(VehicleSpec(str(v["id"]), _point(v.get("position", [0, 0]), f"{where}.position"), str(v["dvr"]),
-                                    v.get("officer"), tuple(v.get("group", [])), v.get("signal")))
-    paired = {v.officer: v.vehicle_id for v in vehicles if v.officer}
-    officers = [o if o.vehicle or o.name not in paired else OfficerSpec(o.name, o.path, o.bwc_serial, o.cew_serial, o.holster_serial, paired[o.name])
-                for o in officers]
-    steps = []
-    for i, s in enumerate(doc.get("timeline") or []):
-        where = f"{source}: timeline[{i}]"
-        if not isinstance(s, dict) or "t" not in s or "do" not in s:
-            raise SceneError(f"{where}: needs t (seconds) and do (one of {', '.join(ACTIONS)})")
-        if s["do"] not in ACTIONS:
-            raise SceneError(f"{where}.do: unknown action {s['do']!r} (known: {', '.join(ACTIONS)})")
-        args = {k: v for k, v in s.items() if k not in ("t", "do", "target")}
-        steps.append(Step(float(s["t"]), s["do"], s.get("target"), args))
-    steps.sort(key=lambda s: s.t)
-    end_s = float(doc.get("end_s", (steps[-1].t + 5.0) if steps else 10.0))
-    spec = SceneSpec(str(doc.get("name", Path(source).stem)), tuple(officers), tuple(vehicles), tuple(steps), end_s,
-                     str(doc.get("description", "")), int(doc.get("epoch_utc_ms", 1_780_000_000_000)))
-    validate_scene(spec, source)
-    return spec
+def _spec(doc: SceneDoc, default_name: str) -> SceneSpec:
+    paired = {v.officer: v.id for v in doc.vehicles if v.officer}
+    officers = tuple(
+        OfficerSpec(o.name, Path2D(tuple(o.path)) if o.path else still(o.position or (0.0, 0.0)), o.bwc, o.cew, o.holster,
+                    o.vehicle or paired.get(o.name))
+        for o in doc.officers)
+    vehicles = tuple(VehicleSpec(v.id, v.position, v.dvr, v.officer, tuple(v.group), v.signal) for v in doc.vehicles)
+    steps = sorted((Step(s.t, s.do, getattr(s, "target", None), s.model_dump(exclude={"t", "do", "target"}, exclude_unset=True))
+                    for s in doc.timeline), key=lambda s: s.t)
+    return SceneSpec(doc.name or default_name, officers, vehicles, tuple(steps), doc.duration_s, doc.description, doc.epoch_utc_ms)
 
 
-def validate_scene(spec: SceneSpec, source: str = "<scene>") -> None:
-    officers = {o.name: o for o in spec.officers}
-    vehicles = {v.vehicle_id: v for v in spec.vehicles}
-    serials = [o.bwc_serial for o in spec.officers] + [o.cew_serial for o in spec.officers] + [o.holster_serial for o in spec.officers]
-    serials += [v.dvr_serial for v in spec.vehicles]
-    for serial in serials:
-        if serial is not None and (len(serial) != 9 or not serial.isascii() or not serial.isprintable() or " " in serial):
-            raise SceneError(f"{source}: serial {serial!r} must be 9 printable ASCII characters without spaces")
-    seen = [x for x in serials if x is not None]
-    dupes = {x for x in seen if seen.count(x) > 1}
-    if dupes:
-        raise SceneError(f"{source}: serial {sorted(dupes)[0]!r} is used by more than one device")
-    for i, s in enumerate(spec.timeline):
-        where = f"{source}: timeline[{i}] ({s.action})"
-        if s.action in ("cew", "holster", "record", "stop", "cancel", "sleep", "wake", "dock", "undock", "power_cut"):
-            if s.target not in officers:
-                raise SceneError(f"{where}: target must be an officer name, got {s.target!r}")
-            if s.action not in ("cew", "holster") and officers[s.target].bwc_serial is None:
-                raise SceneError(f"{where}: officer {s.target} wears no body camera")
-        if s.action == "cew":
-            if officers[s.target].cew_serial is None:
-                raise SceneError(f"{where}: officer {s.target} carries no CEW")
-            if s.args.get("event") not in CEW_EVENTS:
-                raise SceneError(f"{where}: event must be one of {', '.join(CEW_EVENTS)}")
-        if s.action == "holster":
-            if officers[s.target].holster_serial is None:
-                raise SceneError(f"{where}: officer {s.target} has no holster sensor")
-            if s.args.get("event") not in HOLSTER_EVENTS:
-                raise SceneError(f"{where}: event must be one of {', '.join(HOLSTER_EVENTS)}")
-        if s.action in ("input", "dvr_stop") and s.target not in vehicles:
-            raise SceneError(f"{where}: target must be a vehicle id, got {s.target!r}")
-        if s.action == "input":
-            if s.args.get("input") not in INPUT_EVENTS:
-                raise SceneError(f"{where}: input must be one of {', '.join(INPUT_EVENTS)}")
-            if s.args.get("level", "on") not in ("on", "off"):
-                raise SceneError(f"{where}: level must be on or off")
-        if s.action == "complexity" and not 0 <= float(s.args.get("value", -1)) <= 1:
-            raise SceneError(f"{where}: value must be between 0 and 1")
-        if s.t < 0 or s.t > spec.end_s:
-            raise SceneError(f"{where}: t={s.t} is outside 0..end_s ({spec.end_s})")
+def scene_from_dict(data: object, source: str = "<scene>") -> SceneSpec:
+    return _spec(_validated(Document(source, data)), safe_name(Path(source).stem))
 
 
 def load_scene(path: Path) -> SceneSpec:
-    try:
-        doc = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise SceneError(f"{path}: cannot read ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise SceneError(f"{path}: not valid YAML ({exc})") from None
-    return scene_from_dict(doc, str(path))
+    """A scene file (docs/scenes.md); SceneError names the file, line, field and problem."""
+    return _spec(_validated(read_yaml(Path(path), SceneError, "scene")), safe_name(Path(path).stem))
+
+
+def scene_to_dict(spec: SceneSpec) -> dict[str, Any]:
+    """The scene as its file would say it (what validate_scene checks)."""
+    def some(**kw: Any) -> dict[str, Any]:
+        return {k: v for k, v in kw.items() if v is not None}
+
+    return some(
+        name=spec.name, description=spec.description, end_s=spec.end_s, epoch_utc_ms=spec.epoch_utc_ms,
+        officers=[some(name=o.name, bwc=o.bwc_serial, cew=o.cew_serial, holster=o.holster_serial, vehicle=o.vehicle,
+                       path=[list(w) for w in o.path.waypoints]) for o in spec.officers],
+        vehicles=[some(id=v.vehicle_id, dvr=v.dvr_serial, officer=v.officer, group=list(v.group), position=list(v.position),
+                       signal=v.signal_serial) for v in spec.vehicles],
+        timeline=[{**s.args, **some(t=s.t, do=s.action, target=s.target)} for s in spec.timeline],
+    )
+
+
+def validate_scene(spec: SceneSpec, source: str | None = None) -> None:
+    """A scene built in Python passes the same validation as a scene file, and its timeline
+    must be in time order (the runner plays it in order)."""
+    document = Document(source or f"scene {spec.name!r}", scene_to_dict(spec))
+    for i, step in enumerate(spec.timeline):
+        clash = sorted(set(step.args) & {"t", "do", "target"})
+        if clash:
+            raise document.error(SceneError, FieldProblem(("timeline", i, clash[0]), "is a step field, not an argument"))
+        if i and step.t < spec.timeline[i - 1].t:
+            raise document.error(SceneError, FieldProblem(("timeline", i, "t"), "the timeline must be in time order"))
+    _validated(document)
 
 
 # -- the virtual runner -----------------------------------------------------------------------------
@@ -308,6 +233,7 @@ class VirtualScene:
         # (officer, since loop time) -> loop time the harness heard the officer's camera announce
         # a recording (None: never); the target that runs the scene sets it
         self.heard: Callable[[str, float], Awaitable[float | None]] | None = None
+        validate_scene(self.spec)
 
     @property
     def evidence_dir(self) -> Path:
@@ -409,45 +335,7 @@ class VirtualScene:
         self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome if outcome != "done" else done))
 
     async def _do(self, step: Step) -> str:
-        a, target, args = step.action, step.target, step.args
-        loop = asyncio.get_running_loop()
-        if a == "cew":
-            await self.sources[(target, "cew")].emit(CEW_EVENTS[args["event"]])
-        elif a == "holster":
-            await self.sources[(target, "holster")].emit(HOLSTER_EVENTS[args["event"]])
-        elif a == "input":
-            dvr = self.dvrs[target]
-            dvr.set_input(args["input"], args.get("level", "on") == "on")
-            if "pulse_ms" in args:
-                loop.call_later(float(args["pulse_ms"]) / 1000, dvr.set_input, args["input"], args.get("level", "on") != "on")
-        elif a == "record":
-            self.bwcs[target].press_record()
-        elif a == "stop":
-            return "accepted" if self.bwcs[target].press_stop() else "refused"
-        elif a == "cancel":
-            return "accepted" if self.bwcs[target].cancel_false_signal() else "refused"
-        elif a == "sleep":
-            return "accepted" if self.bwcs[target].sleep() else "refused"
-        elif a == "wake":
-            self.bwcs[target].wake()
-        elif a == "dock":
-            return "accepted" if self.bwcs[target].dock() else "refused"
-        elif a == "undock":
-            self.bwcs[target].undock()
-        elif a == "power_cut":
-            self.bwcs[target].power_cut()
-        elif a == "dvr_stop":
-            self.dvrs[target].press_stop()
-        elif a == "stop_all":
-            for bwc in self.bwcs.values():
-                bwc.core.request_stop("operator")
-            for dvr in self.dvrs.values():
-                for cam in dvr.cameras:
-                    cam.request_stop("operator")
-        elif a == "complexity":
-            for cam in self.all_cameras():
-                cam.complexity = float(args["value"])
-        return "done"
+        return await ACTIONS[step.action].run(self, step)
 
     def all_cameras(self) -> list[CameraCore]:
         cams = [b.core for b in self.bwcs.values()]

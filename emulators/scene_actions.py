@@ -1,0 +1,134 @@
+"""The scene actions: one table that says, for every ``do:`` of a scene timeline, what it
+targets, what the target must carry, which arguments it takes (a pydantic model: the
+validation and the JSON Schema), whether it is a stimulus, and how the virtual runner plays it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
+
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+
+from emulators.dvr import INPUT_EVENTS
+from protocols.signal import Event
+from schemas.names import INPUT_CONFIG, one_of
+
+if TYPE_CHECKING:
+    from emulators.scene import Step, VirtualScene
+
+CewEventName = Literal["armed", "trigger", "arc"]
+HolsterEventName = Literal["draw", "return"]
+CEW_EVENTS = {name: Event[f"CEW_{name.upper()}"] for name in get_args(CewEventName)}
+HOLSTER_EVENTS = {name: Event[f"HOLSTER_{name.upper()}"] for name in get_args(HolsterEventName)}
+MAX_PULSE_MS = 60_000.0
+
+
+class Args(BaseModel):
+    """No arguments."""
+
+    model_config = INPUT_CONFIG
+
+
+class CewArgs(Args):
+    event: CewEventName
+
+
+class HolsterArgs(Args):
+    event: HolsterEventName
+
+
+class InputArgs(Args):
+    input: Annotated[str, AfterValidator(one_of(INPUT_EVENTS, "vehicle input")), WithJsonSchema({"enum": list(INPUT_EVENTS)})]
+    level: Literal["on", "off"] = "on"
+    pulse_ms: Annotated[float, Field(gt=0, le=MAX_PULSE_MS)] | None = None  # back to the other level after this long
+
+
+class ComplexityArgs(Args):
+    value: Annotated[float, Field(ge=0, le=1)]  # how busy the picture is (bitrate)
+
+
+Run = Callable[["VirtualScene", "Step"], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Action:
+    doc: str
+    target: Literal["officer", "vehicle"] | None  # what `target` names (None: no target)
+    needs: Literal["bwc", "cew", "holster"] | None  # what the target officer must carry
+    args: type[Args]
+    run: Run
+    stimulus: bool = False  # a Signal or vehicle event (the incident's trigger)
+
+
+def _target(step: Step) -> str:
+    assert step.target is not None  # validate_scene checked it
+    return step.target
+
+
+async def _cew(vs: VirtualScene, step: Step) -> str:
+    await vs.sources[(_target(step), "cew")].emit(CEW_EVENTS[step.args["event"]])
+    return "done"
+
+
+async def _holster(vs: VirtualScene, step: Step) -> str:
+    await vs.sources[(_target(step), "holster")].emit(HOLSTER_EVENTS[step.args["event"]])
+    return "done"
+
+
+async def _input(vs: VirtualScene, step: Step) -> str:
+    dvr, name, on = vs.dvrs[_target(step)], step.args["input"], step.args.get("level", "on") == "on"
+    dvr.set_input(name, on)
+    if step.args.get("pulse_ms") is not None:
+        asyncio.get_running_loop().call_later(float(step.args["pulse_ms"]) / 1000, dvr.set_input, name, not on)
+    return "done"
+
+
+def _button(method: str) -> Run:
+    """A BWC button or state change; one that can be refused reports accepted or refused."""
+
+    async def run(vs: VirtualScene, step: Step) -> str:
+        result = getattr(vs.bwcs[_target(step)], method)()
+        return "done" if result is None else "accepted" if result else "refused"
+
+    return run
+
+
+async def _dvr_stop(vs: VirtualScene, step: Step) -> str:
+    vs.dvrs[_target(step)].press_stop()
+    return "done"
+
+
+async def _stop_all(vs: VirtualScene, step: Step) -> str:
+    for bwc in vs.bwcs.values():
+        bwc.core.request_stop("operator")
+    for dvr in vs.dvrs.values():
+        for cam in dvr.cameras:
+            cam.request_stop("operator")
+    return "done"
+
+
+async def _complexity(vs: VirtualScene, step: Step) -> str:
+    for cam in vs.all_cameras():
+        cam.complexity = float(step.args["value"])
+    return "done"
+
+
+ACTIONS: dict[str, Action] = {
+    "cew": Action("CEW event on the officer's CEW", "officer", "cew", CewArgs, _cew, stimulus=True),
+    "holster": Action("holster sensor of the officer", "officer", "holster", HolsterArgs, _holster, stimulus=True),
+    "input": Action("vehicle 12 V input", "vehicle", None, InputArgs, _input, stimulus=True),
+    "record": Action("record button of the officer's BWC", "officer", "bwc", Args, _button("press_record")),
+    "stop": Action("stop button of the officer's BWC", "officer", "bwc", Args, _button("press_stop")),
+    "cancel": Action("false-signal cancel on the officer's BWC", "officer", "bwc", Args, _button("cancel_false_signal")),
+    "sleep": Action("put the officer's BWC to sleep", "officer", "bwc", Args, _button("sleep")),
+    "wake": Action("wake the officer's BWC", "officer", "bwc", Args, _button("wake")),
+    "dock": Action("dock the officer's BWC", "officer", "bwc", Args, _button("dock")),
+    "undock": Action("undock the officer's BWC", "officer", "bwc", Args, _button("undock")),
+    "power_cut": Action("cut the officer's BWC power abruptly", "officer", "bwc", Args, _button("power_cut")),
+    "dvr_stop": Action("stop button of the vehicle's DVR (stops a group)", "vehicle", None, Args, _dvr_stop),
+    "stop_all": Action("stop every BWC and DVR", None, None, Args, _stop_all),
+    "complexity": Action("scene complexity seen by every camera", None, None, ComplexityArgs, _complexity),
+}
+STIMULUS_ACTIONS = tuple(name for name, action in ACTIONS.items() if action.stimulus)
