@@ -1,7 +1,8 @@
 """``bwc`` command line: run the conformance suite, list profiles.
 
 Exit codes: 0 every tested requirement passed (some perhaps at the margin); 1 a requirement
-failed or could not be measured; 2 bad usage or input (with a message naming the problem)."""
+failed or could not be measured, or the run did not finish (INCOMPLETE); 2 bad usage or
+input (with a message naming the problem)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,21 @@ class UsageError(Exception):
 
 
 class _Progress:
-    """pytest plugin printing one line per requirement as it is measured."""
+    """pytest plugin printing one line per requirement as it is measured; keeps the session's
+    results for the write-up (also when pytest stops early)."""
 
     def __init__(self, stream=sys.stdout) -> None:
         self.stream = stream
         self.total = 0
         self.done = 0
         self.t0 = time.perf_counter()
+        self.config = None
 
-    def pytest_collection_modifyitems(self, items) -> None:
-        self.total = len(items)
+    def pytest_configure(self, config) -> None:
+        self.config = config
+
+    def pytest_collection_finish(self, session) -> None:
+        self.total = len(session.items)
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
         if self.done == 0:
@@ -64,19 +70,48 @@ def _prepare_out(out: str | None, profile: str, force: bool) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {path}: cannot create the directory ({exc.strerror})") from None
+    from reports.run_state import FULL, RESERVE_BYTES, make_reserve
+
+    try:  # the room results.json and the report need even if the evidence fills the disk (reports/run_state.py)
+        make_reserve(path)
+    except OSError as exc:
+        need = f"; a run needs more than {RESERVE_BYTES // 2**20} MiB free" if exc.errno in FULL else ""
+        raise UsageError(f"--out {path}: cannot write there ({exc.strerror}{need})") from None
     return path
+
+
+def _signing_key():
+    """The key that will sign the run, checked before anything runs (docs/report.md)."""
+    from reports.signing import SigningKeyError, load_signing_key, permission_warning
+
+    try:
+        key, path, created = load_signing_key()
+    except SigningKeyError as exc:
+        raise UsageError(str(exc)) from None
+    if created:
+        print(f"bwc run: created the signing key {path} (fingerprint in the report; 'bwc key' exports its public half)")
+    warning = permission_warning(path)
+    if warning:
+        print(f"bwc: warning: {warning}", file=sys.stderr)
+    return key
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
+    from bwc.interrupts import RunAborted, RunInterrupted, RunSignals, pause_seconds
+    from bwc.writeup import write_up
     from emulators.profiles import ProfileError, get_profile
-    from reports.build import build_report, decisive_text, write_report_json
-    from reports.html import write_report_html
+    from reports.finalize import FinalizeError
+    from reports.pytest_results import RESULTS_KEY
     from reports.results import RunResults
 
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: must be >= 0")
+    try:
+        pause_s = pause_seconds()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if args.target != "virtual":
         from fixtures.bench import BenchError, load_bench
 
@@ -90,49 +125,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         raise UsageError(f"--profile: {exc}") from None
     args.profile = profile.name if profile.name == args.profile else args.profile
+    key = _signing_key()
     out = _prepare_out(args.out, Path(args.profile).stem, args.force)
-    print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}")
-    t0 = time.perf_counter()
-    pytest_args = [
-        str(REPO / "conformance"), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
-        "--rootdir", str(REPO), "-c", str(REPO / "pytest.ini"),
-        "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
-        "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
-    ]
-    pytest_args += ["-v"] if args.verbose else ["-p", "no:terminal"]
-    code = pytest.main(pytest_args, plugins=[_Progress()])
-    if int(code) not in (0, 1):
-        print(f"bwc run: pytest stopped with exit code {int(code)}; rerun with -v for its output", file=sys.stderr)
-    wall = time.perf_counter() - t0
-    results_path = out / "results.json"
-    if not results_path.exists():
-        print(f"bwc run: the suite did not produce results (pytest exit {int(code)}); see the output above", file=sys.stderr)
-        return EXIT_FAIL
-    results = RunResults.read(results_path)
-    cover = {"agency": args.agency, "project": args.project, "operator": args.operator, "command": "bwc " + " ".join(sys.argv[1:])}
-    report = build_report(results, repo=REPO, cover=cover)
-    report["run"]["suite_wall_s"] = round(wall, 2)
-    write_report_json(report, out)
-    write_report_html(report, out)
-    from reports.finalize import FinalizeError, finalize_run
-
+    signals = RunSignals(pause_s)
+    signals.install()
     try:
-        finalize_run(out, report, pdf=not args.no_pdf)
-    except FinalizeError as exc:
-        raise UsageError(f"{out}: results written, but the run could not be signed: {exc}") from None
-    s = report["summary"]
-    print()
-    print(f"  {'requirement':<10} {'verdict':<11} {'measured (worst)':>18}  limit")
-    for r in report["requirements"]:
-        if r["verdict"] == "not-tested":
-            continue
-        measured, limit = decisive_text(r)
-        print(f"  {r['id']:<10} {r['verdict']:<11} {measured:>18}  {limit}")
-    print(f"\n  overall {s['overall'].upper()}: {s['pass']} pass, {s.get('marginal', 0)} marginal, {s['fail']} fail, {s['error']} error, "
-          f"{s['not-tested']} not tested")
-    print(f"  simulated {report['run'].get('simulated_s')} s in {wall:.1f} s wall")
-    print(f"  report: {out / ('report.html' if args.no_pdf else 'report.pdf')}; signed by {report['signing']['key_fingerprint']}; check: bwc verify {out}")
-    return EXIT_OK if s["overall"] in ("pass", "marginal") else EXIT_FAIL
+        print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}", flush=True)
+        t0 = time.perf_counter()
+        pytest_args = [
+            str(REPO / "conformance"), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
+            "--rootdir", str(REPO), "-c", str(REPO / "pytest.ini"),
+            "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
+            "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
+        ]
+        pytest_args += (["-k", args.select] if args.select else []) + (["-v"] if args.verbose else ["-p", "no:terminal"])
+        progress = _Progress()
+        try:
+            code = int(pytest.main(pytest_args, plugins=[progress]))
+        except RunInterrupted:  # outside pytest's session (before it started, or while it closed)
+            code = int(pytest.ExitCode.INTERRUPTED)
+        signals.phase = "finalizing"
+        results = progress.config.stash.get(RESULTS_KEY, None) if progress.config is not None else None
+        try:
+            return write_up(args, out, results.plain() if results is not None else RunResults(), code, key, signals, time.perf_counter() - t0, REPO)
+        except FinalizeError as exc:
+            raise UsageError(f"{out}: results written, but the run could not be signed: {exc}") from None
+    except RunAborted as exc:
+        print(f"bwc run: {exc}: aborted; {out} is INCOMPLETE and NOT signed", file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        signals.restore()
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
@@ -177,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--agency", default="", help="agency name for the report cover")
     run.add_argument("--project", default="", help="procurement / project name for the report cover")
     run.add_argument("--operator", default=os.environ.get("USER", ""), help="who ran the test (default: $USER)")
+    run.add_argument("--select", metavar="EXPR", help=argparse.SUPPRESS)  # pytest -k EXPR: the harness's own tests make short runs
     run.set_defaults(func=cmd_run)
     prof = sub.add_parser("profiles", help="list built-in emulator profiles")
     prof.add_argument("--json", action="store_true")

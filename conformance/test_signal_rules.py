@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.catalogue import requirement
-from conformance.incident_view import first_heard, started_in, step_utc_ms, subject
+from conformance.incident_view import started_in, step_utc_ms, subject
 from conformance.limits import Limit
 from conformance.scenarios import cooldown_probe
 

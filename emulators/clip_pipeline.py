@@ -8,11 +8,33 @@ synchronous encoder would give."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from emulators.video import AudioSpec, ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
+
+_UNDRAINED: set[ClipPipeline] = set()  # pipelines whose worker thread may still write to their clip
+_DROP_QUEUED = threading.Event()  # set while an interrupted scene shuts down
+
+
+def open_writers() -> int:
+    """Clip writers not yet drained in this process (bwc run hashes a run only when 0)."""
+    return len(_UNDRAINED)
+
+
+@contextmanager
+def dropping_queued_gops() -> Iterator[None]:
+    """While an interrupted scene shuts down: GOPs still queued are not encoded, every clip is
+    closed where it stands (an interrupted run keeps its files, it need not finish them)."""
+    _DROP_QUEUED.set()
+    try:
+        yield
+    finally:
+        _DROP_QUEUED.clear()
 
 
 class ClipPipeline:
@@ -25,28 +47,36 @@ class ClipPipeline:
         self.frames_encoded = 0
         self.encode_s = 0.0  # thread CPU spent rendering and encoding (time.thread_time)
         self.error: BaseException | None = None
+        self._closing = False
+        _UNDRAINED.add(self)
 
     # -- called from the event loop ---------------------------------------------------------
     def encode(self, gop: PendingGop) -> None:
         self._submit(self._encode_and_append, gop)
 
     def finish(self) -> tuple[int | None, int]:
-        """Flush the encoder, close the file; blocks until the queue is done."""
-        self._submit(self._close, True)
+        """Flush the encoder, close the file; blocks until the queue is done. Called again
+        after an interrupted wait, it only waits (the file is closed once)."""
+        self._close_once(True)
         return self._drain()
 
     def abandon(self) -> tuple[int | None, int]:
         """Power cut: GOPs already captured are written, the GOP in progress never is,
         and the file is left as it is (no final flush)."""
-        self._submit(self._close, False)
+        self._close_once(False)
         return self._drain()
+
+    def _close_once(self, graceful: bool) -> None:
+        if not self._closing:
+            self._closing = True
+            self._submit(self._close, graceful)
 
     # -- worker side --------------------------------------------------------------------------
     def _submit(self, fn, arg) -> None:
         self._last = self._pool.submit(self._guard, fn, arg)
 
     def _guard(self, fn, arg) -> None:
-        if self.error is not None:
+        if self.error is not None or (_DROP_QUEUED.is_set() and fn != self._close):
             return
         try:
             fn(arg)
@@ -78,6 +108,7 @@ class ClipPipeline:
         if self._last is not None:
             self._last.result()
         self._pool.shutdown(wait=True)
+        _UNDRAINED.discard(self)
         if self.error is not None:
             raise RuntimeError(f"writing {self._path.name} failed: {self.error}") from self.error
         if self._writer is None:

@@ -8,7 +8,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 
-from bumble.device import Advertisement, Device
+from bumble.device import Advertisement
 
 from emulators.camera import CameraCore
 from emulators.clock import DeviceClock

@@ -344,10 +344,17 @@ class VirtualScene:
         return cams
 
     async def shutdown(self) -> None:
-        for bwc in self.bwcs.values():
-            await bwc.stop()
-        for dvr in self.dvrs.values():
-            await dvr.stop()
-        for src in self.sources.values():
-            await src.stop()
+        """Stop every device; every clip writer is joined even when a device fails to stop or
+        the run is interrupted (a run is hashed only after every writer is done)."""
+        failure: Exception | None = None
+        stops = [b.stop for b in self.bwcs.values()] + [d.stop for d in self.dvrs.values()] + [s.stop for s in self.sources.values()]
+        for stop in stops:
+            try:
+                await stop()
+            except Exception as exc:  # the others still stop; raised below
+                failure = failure or exc
+        for cam in (c for c in self.all_cameras() if c.active_clip is not None):  # its device failed to stop
+            await cam.shutdown()
         await asyncio.sleep(0)
+        if failure is not None:
+            raise failure

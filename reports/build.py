@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import load_catalogue
-from reports.results import Measurement, RunResults, requirement_verdict
+from reports.results import Measurement, RunResults, requirement_status
 
 REPORT_SCHEMA = "bwc-report/2"
 READABLE_SCHEMAS = ("bwc-report/1", "bwc-report/2")
 HARNESS_VERSION = "0.1.0"
 VERDICT_ORDER = ("fail", "error", "marginal", "pass", "not-tested")
+NOT_MEASURED = ("run interrupted", "scheduled, not measured")  # the why of a scheduled requirement that did not run
 
 
 def git_revision(repo: Path) -> str:
@@ -223,7 +224,7 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
     catalogue = load_catalogue()
     rows = []
     for req in catalogue.values():
-        verdict = requirement_verdict(req.id, results)
+        verdict, why = requirement_status(req.id, results)
         decided = decisive(req.id, verdict, results.measurements)
         tests = [t for t in results.tests if t.requirement == req.id]
         rows.append(
@@ -236,6 +237,7 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
                 "method": req.method,
                 "parameters": dict(req.extra),
                 "verdict": verdict,
+                "why": why,
                 "measured": decided["value"] if decided else None,
                 "measured_subject": decided["subject"] if decided else None,
                 "measured_limit": decided["limit"] if decided else None,
@@ -252,11 +254,11 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
     known = set(catalogue)
     for req_id in sorted({t.requirement for t in results.tests if t.requirement and t.requirement not in known}):
         rows.append({"id": req_id, "family": "unknown", "title": "not in the catalogue", "text": "", "source": "", "method": "", "parameters": {},
-                     "verdict": "error", "measured": None, "measured_subject": None, "measured_limit": None, "limit": None, "unit": None, "comparator": None,
+                     "verdict": "error", "why": "not in the catalogue", "measured": None, "measured_subject": None, "measured_limit": None, "limit": None, "unit": None, "comparator": None,
                      "tests": [], "messages": [f"{req_id} is tested but missing from conformance/requirements.yaml"], "measurements": []})
     counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "marginal", "fail", "error", "not-tested")}
-    overall = ("fail" if counts["fail"] else "error" if counts["error"] else "marginal" if counts["marginal"]
-               else "pass" if counts["pass"] else "not-tested")
+    overall = ("incomplete" if results.interrupted else "fail" if counts["fail"] else "error" if counts["error"]
+               else "marginal" if counts["marginal"] else "pass" if counts["pass"] else "not-tested")
     incident = results.incident
     report = {
         "schema": REPORT_SCHEMA,
@@ -270,15 +272,37 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
             "stimulus": {k: incident.get(k) for k in ("stimulus_event", "stimulus_serial", "stimulus_utc_ms")},
             "simulated_s": incident.get("stats", {}).get("simulated_s"),
             "incident_wall_s": incident.get("stats", {}).get("wall_s"),
+            "interrupted": results.interrupted,
         },
         "summary": {**counts, "overall": overall,
-                    "attention": [r["id"] for v in ("fail", "error") for r in rows if r["verdict"] == v]},
+                    "attention": [r["id"] for v in ("fail", "error") for r in rows if r["verdict"] == v],
+                    "not_measured": [r["id"] for r in rows if r["verdict"] == "error" and r["why"] in NOT_MEASURED]},
         "requirements": rows,
         "observations": observations(incident, results.measurements),
         "incident": incident,
     }
     base = out_dir or _run_dir(results)
     return relativize(report, base) if base is not None else report
+
+
+def not_tested_by_reason(report: dict) -> dict[str, list[str]]:
+    """why -> ids of the requirements not tested for that reason ("not in this suite", a skip reason...)."""
+    out: dict[str, list[str]] = {}
+    for r in report["requirements"]:
+        if r["verdict"] == "not-tested":
+            out.setdefault(r.get("why") or "not tested", []).append(r["id"])
+    return out
+
+
+def describe_interruption(interrupted: dict) -> str:
+    """'SIGINT while measuring, during conformance/test_x.py::test_y' (report and CLI)."""
+    text = f"{interrupted.get('reason')} while {interrupted.get('phase')}"
+    if interrupted.get("during"):
+        text += f", during {interrupted['during']}"
+    detail = interrupted.get("detail") or ""
+    if detail and detail != f"{interrupted.get('signal')} received":
+        text += f" ({detail})"
+    return text
 
 
 def ordered_requirements(report: dict) -> list[dict]:

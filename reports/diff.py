@@ -31,6 +31,8 @@ def load_report(arg: str) -> tuple[dict, Path]:
         raise ReportInputError(f"{path}: cannot read: {exc}") from None
     except ValueError as exc:
         raise ReportInputError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ReportInputError(f"{path}: not valid JSON (nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("schema") not in READABLE_SCHEMAS:
         schema = doc.get("schema") if isinstance(doc, dict) else None
         raise ReportInputError(f"{path}: schema {schema!r} is not a bwc report ({' or '.join(READABLE_SCHEMAS)})")

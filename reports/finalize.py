@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,18 +27,21 @@ class FinalizeError(Exception):
     names the problem and what to do."""
 
 
-def finalize_run(out_dir: Path, report: dict, *, signing_key: Ed25519PrivateKey | None = None, pdf: bool = True) -> list[str]:
+def finalize_run(out_dir: Path, report: dict, *, signing_key: Ed25519PrivateKey | None = None, pdf: bool = True,
+                 before_signing: Callable[[], bool] | None = None) -> list[str]:
     """Add provenance, the artifact hashes and the signing key to the report, rewrite
     report.json and report.html, write report.pdf, provenance.json, manifest.json (every
     file in out_dir) and signature.json. Returns the paths written. ``report`` is updated
-    in place. The signing key defaults to the harness key (docs/report.md)."""
+    in place. The signing key defaults to the harness key (docs/report.md). When
+    ``before_signing`` returns False the run is left unsigned (the report is out of date)."""
     try:
-        return _finalize(out_dir, report, signing_key, pdf)
+        return _finalize(out_dir, report, signing_key, pdf, before_signing)
     except OSError as exc:
-        raise FinalizeError(f"cannot write {getattr(exc, 'filename', None) or out_dir}: {exc.strerror or exc}") from None
+        raise FinalizeError(f"cannot write {getattr(exc, 'filename', None) or out_dir}: {exc.strerror or exc}") from exc
 
 
-def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None, pdf: bool = True) -> list[str]:
+def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None, pdf: bool,
+              before_signing: Callable[[], bool] | None) -> list[str]:
     written: list[str] = []
     if signing_key is None:
         try:
@@ -68,6 +72,8 @@ def _finalize(out_dir: Path, report: dict, signing_key: Ed25519PrivateKey | None
             written.append(str(write_report_pdf(report, out_dir)))
         except PdfError as exc:
             raise FinalizeError(str(exc)) from None
+    if before_signing is not None and not before_signing():
+        return written
     signed_utc = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     written += [str(p) for p in sign_run(out_dir, signing_key, signed_utc)]
     return written

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
 
-from reports.build import decisive_text, device_key, ordered_requirements
+from reports.build import NOT_MEASURED, decisive_text, describe_interruption, device_key, not_tested_by_reason, ordered_requirements
 from reports.figures import requirement_figures
 
 CSS = """
@@ -21,6 +21,7 @@ th{background:var(--soft)} td.num{text-align:right;white-space:nowrap} table.kv 
 .v{font-weight:700;text-transform:uppercase;font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;white-space:nowrap}
 .pass{background:#dafbe1;color:#1a7f37} .fail{background:#ffebe9;color:#cf222e} .error{background:#fff8c5;color:#7d4e00}
 .not-tested{background:#eaeef2;color:#57606a} .marginal{background:#fff1e5;color:#bc4c00} .info{background:#ddf4ff;color:#0969da}
+.incomplete{background:#ffd8b5;color:#762c00;border:2px solid #bc4c00}
 .banner{padding:.8rem 1rem;border-radius:.5rem;margin:1rem 0;font-size:1.1rem}
 .muted{color:var(--muted);font-size:.85em} .small{font-size:.85em}
 code,.mono{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:.86em}
@@ -150,10 +151,16 @@ def _cover(report: dict) -> list[str]:
            f"<h1>{escape(title)}</h1>", f'<p class="agency">{_given(cover.get("agency"), "--agency")}</p>',
            f'<p class="runline">{escape(runline)}</p>']
     overall = s["overall"]
-    colour = overall if overall in ("pass", "marginal", "fail", "error") else "not-tested"
+    colour = overall if overall in ("pass", "marginal", "fail", "error", "incomplete") else "not-tested"
+    stopped = ""
+    if run.get("interrupted"):
+        missed = len(s.get("not_measured", []))
+        stopped = (f'<br>The run did not finish: {escape(describe_interruption(run["interrupted"]))}. '
+                   + (f"{missed} requirement(s) scheduled for this run were not measured. " if missed else "")
+                   + "What was measured is kept and signed; this report cannot show conformance.")
     out.append(f'<div class="banner {colour}"><b>Overall: {escape(overall.upper())}</b> &mdash; of {tested} requirements tested, '
                f'{s["pass"]} passed, {s.get("marginal", 0)} passed at the margin, {s["fail"]} failed, {s["error"]} could not be measured; '
-               f'{s["not-tested"]} more in the catalogue are not tested yet.</div>')
+               f'{s["not-tested"]} more in the catalogue are not tested.{stopped}</div>')
     signing = report.get("signing", {})
     stim = run.get("stimulus", {})
     rows = [
@@ -199,6 +206,10 @@ def _summary(report: dict) -> list[str]:
             devices = sorted({device_key(m["subject"]) for m in bad})
             first = (f'{len(bad)} of {sum(1 for m in r["measurements"] if m["comparator"])} checks {VERDICT_WORDS[r["verdict"]]}, on {escape(", ".join(devices))}' if bad
                      else escape(r["messages"][0].strip().splitlines()[-1]) if r["messages"] else "")
+            if r.get("why"):
+                first = escape(r["why"]) + ("; " + first if first else "")
+            if r.get("why") in NOT_MEASURED:
+                worst = "not measured"
             out.append(f'<li>{_badge(r["verdict"])} <a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: '
                        f'{worst}{who}.{"<br><span class=muted>" + first + "</span>" if first else ""}</li>')
         out.append("</ul>")
@@ -211,9 +222,10 @@ def _summary(report: dict) -> list[str]:
             mark = f'{_badge("marginal")} ' if r["verdict"] == "marginal" else ""
             out.append(f'<li>{mark}<a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: {_passed_line(r)}.</li>')
         out.append("</ul>")
-    nt = [r["id"] for r in reqs if r["verdict"] == "not-tested"]
+    nt = not_tested_by_reason(report)
     if nt:
-        out.append(f'<p class="muted">Not tested by this version of the suite ({len(nt)}): {escape(", ".join(nt))}. They do not change the overall verdict.</p>')
+        listed = "; ".join(f'{why}: {", ".join(ids)}' for why, ids in nt.items())
+        out.append(f'<p class="muted">Not tested ({sum(map(len, nt.values()))}): {escape(listed)}. They do not change the overall verdict.</p>')
     out.append("</section>")
     return out
 
@@ -234,9 +246,13 @@ def _matrix(report: dict) -> list[str]:
         text = f'<br><span class="muted">{escape(r["text"])}</span>' if r.get("text") and r["text"] != r["title"] else ""
         worst = _measured(r, block=True)
         out.append(f'<tr><td style="white-space:nowrap">{rid}</td><td><b>{escape(r["title"])}</b>{text}</td><td class="small">{escape(r["source"])}</td>'
-                   f'<td style="white-space:nowrap">{_limit(r)}</td><td>{worst}</td><td>{_badge(r["verdict"])}</td></tr>')
+                   f'<td style="white-space:nowrap">{_limit(r)}</td><td>{worst}</td><td>{_badge(r["verdict"])}{_why(r)}</td></tr>')
     out.append("</tbody></table></section>")
     return out
+
+
+def _why(r: dict) -> str:
+    return f'<br><span class="muted">{escape(r["why"])}</span>' if r.get("why") else ""
 
 
 def _requirement(report: dict, r: dict, fig_no: list[int]) -> list[str]:
@@ -246,6 +262,8 @@ def _requirement(report: dict, r: dict, fig_no: list[int]) -> list[str]:
             ("Measured (worst)", _measured(r, block=False))]
     if r.get("method"):
         rows.insert(1, ("Method", escape(r["method"])))
+    if r.get("why"):
+        rows.insert(0, ("Verdict", f'{_badge(r["verdict"])} {escape(r["why"])}'))
     if r.get("tests"):
         rows.append(("Tests", "<br>".join(f"<code>{escape(t)}</code>" for t in r["tests"])))
     out.append('<table class="kv">' + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table></div>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -15,6 +16,7 @@ import pytest
 from conformance.catalogue import Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
 from reports.results import Measurement, RunResults, TestOutcome, judge
+from reports.run_state import RunState, requirement_of, scheduled_tests
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
@@ -102,6 +104,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the catalogue requirement this test measures")
     if config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
         config.pluginmanager.register(XdistCollector(config.stash[RESULTS_KEY]), "bwc-xdist-collector")
+    out = config.getoption("bwc_out", default=None)
+    if out and not is_worker(config):
+        config.pluginmanager.register(RunState(config.stash[RESULTS_KEY], Path(out)), "bwc-run-state")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if is_worker(session.config):  # the controller's session collects nothing: it learns the schedule from a worker
+        session.config.workeroutput["bwc_scheduled"] = scheduled_tests(session.items)  # type: ignore[attr-defined]
 
 
 def is_worker(config: pytest.Config) -> bool:
@@ -126,6 +136,11 @@ class XdistCollector:
                 self.results.options = payload["options"]
             merge_incident(self.results.incident, payload.get("incident") or {})
 
+    def pytest_testnodedown(self, node, error) -> None:
+        scheduled = getattr(node, "workeroutput", {}).get("bwc_scheduled")
+        if scheduled is not None and self.results.scheduled is None:
+            self.results.scheduled = scheduled
+
 
 def merge_incident(into: dict, part: dict) -> None:
     """The main scene's record, plus every scenario's summary and the sweep, from any worker."""
@@ -138,14 +153,9 @@ def merge_incident(into: dict, part: dict) -> None:
         into["devices"] = list(devices.values())
 
 
-def _requirement(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("requirement")
-    return str(marker.args[0]) if marker else None
-
-
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
-    req = _requirement(request.node)
+    req = requirement_of(request.node)
     if req is None:
         raise MeasurementError(f"{request.node.nodeid} uses 'measure' without @pytest.mark.requirement")
     catalogue = load_catalogue()
@@ -171,7 +181,7 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     results = item.config.stash[RESULTS_KEY]
-    req = _requirement(item)
+    req = requirement_of(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.passed:
             outcome = "passed"
@@ -199,7 +209,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("bwc_out", default=None)
     if out and not is_worker(session.config):
-        session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")
+        try:
+            session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")
+        except OSError as exc:  # a full disk or a read-only folder: one line, the run says why it is incomplete
+            print(f"bwc: cannot write {Path(out) / 'results.json'}: {exc.strerror or exc}", file=sys.stderr)
     alluredir = session.config.getoption("allure_report_dir", default=None)
     if alluredir and Path(alluredir).is_dir():  # the Environment widget of the Allure report
         opts = {k: session.config.getoption(f"bwc_{k}", default=None) for k in ("target", "profile", "seed")}

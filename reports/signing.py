@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from protocols.evidence_manifest import (
@@ -29,6 +30,7 @@ from protocols.evidence_manifest import (
 KEY_ENV = "BWC_SIGNING_KEY"  # path of a PEM (PKCS#8, unencrypted) Ed25519 private key
 CONFIG_ENV = "BWC_CONFIG_DIR"  # default: $XDG_CONFIG_HOME/bwc-harness or ~/.config/bwc-harness
 KEY_FILE = "signing-key.pem"
+TRUST_DIR = "trusted-keys"  # under the config dir: public keys (PEM) bwc verify trusts
 MANIFEST = "manifest.json"
 SIGNATURE = "signature.json"
 UNSIGNED = frozenset({MANIFEST, SIGNATURE})
@@ -40,10 +42,15 @@ class SigningKeyError(Exception):
 
 
 def config_dir() -> Path:
+    """The per-user config directory; SigningKeyError when that path exists but is not a directory."""
     if os.environ.get(CONFIG_ENV):
-        return Path(os.environ[CONFIG_ENV])
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "bwc-harness"
+        path, named = Path(os.environ[CONFIG_ENV]).expanduser(), f"${CONFIG_ENV}={os.environ[CONFIG_ENV]}"
+    else:
+        path = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "bwc-harness"
+        named = str(path)
+    if path.exists() and not path.is_dir():
+        raise SigningKeyError(f"{named}: is not a directory (the config directory holds {KEY_FILE} and {TRUST_DIR}/)")
+    return path
 
 
 def signing_key_path() -> tuple[Path, bool]:
@@ -62,11 +69,27 @@ def read_private_key(path: Path) -> Ed25519PrivateKey:
         return private_key_from_pem(data)
     except ManifestError as exc:
         raise SigningKeyError(f"signing key {path}: {exc}") from None
+    except UnsupportedAlgorithm as exc:  # e.g. an EC key on a curve OpenSSL does not know
+        raise SigningKeyError(f"signing key {path}: not an Ed25519 key ({exc})") from None
+
+
+def permission_warning(path: Path) -> str | None:
+    """A warning when the private key file can be read by others than its owner (as ssh warns)."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077 == 0:
+        return None
+    return f"signing key {path} is accessible by others (mode {mode:03o}): anyone who can read it can sign runs as this lab; chmod 600 {path}"
 
 
 def write_private_key(key: Ed25519PrivateKey, path: Path) -> None:
     """Create the key file readable by its owner only; never overwrite an existing key."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:  # FileExistsError: the folder is a file
+        raise SigningKeyError(f"cannot create signing key {path}: {path.parent} is not a directory we can create ({exc.strerror})") from None
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -92,20 +115,40 @@ def load_signing_key(create: bool = True) -> tuple[Ed25519PrivateKey, Path, bool
     return key, path, True
 
 
-def read_public_key(arg: str) -> Ed25519PublicKey:
-    """A trusted key given on the command line: a PEM public key file (as written by
-    'bwc key --export-public'), or a PEM private key file (its public half)."""
+def read_public_key(arg: str, named: str = "--key") -> Ed25519PublicKey:
+    """A trusted key: a PEM public key file (as written by 'bwc key --export-public'), or a
+    PEM private key file (its public half). Errors start with ``named`` and the file."""
     path = Path(arg).expanduser()
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"--key {arg}: cannot read: {exc.strerror or exc}") from None
+        raise SigningKeyError(f"{named} {arg}: cannot read: {exc.strerror or exc}") from None
     try:
         if b"PRIVATE KEY" in data:
             return private_key_from_pem(data).public_key()
         return public_key_from_pem(data)
     except ManifestError as exc:
-        raise SigningKeyError(f"--key {arg}: {exc}") from None
+        raise SigningKeyError(f"{named} {arg}: {exc}") from None
+    except UnsupportedAlgorithm as exc:
+        raise SigningKeyError(f"{named} {arg}: not an Ed25519 key ({exc})") from None
+
+
+def trusted_keys(key_arg: str | None) -> dict[str, str]:
+    """The signers bwc verify trusts, fingerprint -> where the trust comes from: only the key
+    given with --key; without it, the harness's own signing key (if there is one yet) and
+    every public key (*.pem) in the trust store, $BWC_CONFIG_DIR/trusted-keys/."""
+    if key_arg:
+        return {key_fingerprint(read_public_key(key_arg)): "the trusted key given with --key"}
+    trusted: dict[str, str] = {}
+    path, _explicit = signing_key_path()
+    if path.is_file():
+        trusted[key_fingerprint(read_private_key(path).public_key())] = f"this harness's signing key {path}"
+    store = config_dir() / TRUST_DIR
+    if store.exists() and not store.is_dir():
+        raise SigningKeyError(f"trust store {store}: is not a directory")
+    for pem in sorted(store.glob("*.pem")) if store.is_dir() else []:
+        trusted.setdefault(key_fingerprint(read_public_key(str(pem), "trust store key")), f"trust store {pem}")
+    return trusted
 
 
 def sign_run(out_dir: Path, key: Ed25519PrivateKey, signed_utc: str) -> tuple[Path, Path]:
@@ -122,15 +165,20 @@ def sign_run(out_dir: Path, key: Ed25519PrivateKey, signed_utc: str) -> tuple[Pa
 
 @dataclass
 class Verification:
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # integrity problems
     fingerprint: str | None = None  # of the key that signed
-    trusted: bool | None = None  # None: no trusted key was given
+    trusted: str | None = None  # where the signer's trust comes from; None: not a trusted key (or not checked)
+    untrusted: str | None = None  # the problem when a trust check was asked for and the signer is not trusted
     files_checked: int = 0
     filed: list[str] = field(default_factory=list)  # filed copies matched to signed files
 
     @property
-    def ok(self) -> bool:
+    def intact(self) -> bool:
         return not self.problems
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.untrusted is None
 
 
 def _check_report_consistency(out_dir: Path, manifest: dict, fingerprint: str | None, result: Verification) -> None:
@@ -138,8 +186,10 @@ def _check_report_consistency(out_dir: Path, manifest: dict, fingerprint: str | 
     fingerprint; they must be the signed ones."""
     try:
         report = json.loads((out_dir / "report.json").read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return  # a missing or altered report.json is already a manifest problem
+    if not isinstance(report, dict):
+        return
     printed = report.get("signing", {}).get("key_fingerprint")
     if fingerprint and printed and printed != fingerprint:
         result.problems.append(f"report.json names signing key {printed}, but the manifest was signed by {fingerprint}")
@@ -153,7 +203,9 @@ def _check_report_consistency(out_dir: Path, manifest: dict, fingerprint: str | 
         result.problems.append("report.json's artifact list differs from the signed manifest: " + ", ".join(sorted(set(listed) ^ expected)))
 
 
-def verify_run(out_dir: Path, trusted: Ed25519PublicKey | None = None, filed: list[Path] | None = None) -> Verification:
+def verify_run(out_dir: Path, trusted: dict[str, str] | None = None, filed: list[Path] | None = None) -> Verification:
+    """Check the run's integrity and, when ``trusted`` (fingerprint -> why it is trusted, as
+    from trusted_keys) is given, that its signer is one of those keys."""
     result = Verification()
     manifest: dict | None = None
     try:
@@ -166,6 +218,8 @@ def verify_run(out_dir: Path, trusted: Ed25519PublicKey | None = None, filed: li
             manifest = parse_manifest(data)
         except ManifestError as exc:
             result.problems.append(f"{MANIFEST}: {exc}")
+        except RecursionError:
+            result.problems.append(f"{MANIFEST}: manifest is not valid JSON: nested too deeply")
         try:
             doc = json.loads((out_dir / SIGNATURE).read_text())
         except OSError:
@@ -173,6 +227,9 @@ def verify_run(out_dir: Path, trusted: Ed25519PublicKey | None = None, filed: li
             doc = None
         except ValueError as exc:
             result.problems.append(f"{SIGNATURE} is not valid JSON: {exc}")
+            doc = None
+        except RecursionError:
+            result.problems.append(f"{SIGNATURE} is not valid JSON: nested too deeply")
             doc = None
         if doc is not None:
             try:
@@ -187,11 +244,10 @@ def verify_run(out_dir: Path, trusted: Ed25519PublicKey | None = None, filed: li
         result.files_checked = check.checked
         result.problems += check.problems()
         _check_report_consistency(out_dir, manifest, result.fingerprint, result)
-    if trusted is not None:
-        want = key_fingerprint(trusted)
-        result.trusted = result.fingerprint == want
-        if result.fingerprint and not result.trusted:
-            result.problems.append(f"signed by key {result.fingerprint}, not by the trusted key {want}")
+    if trusted is not None and result.fingerprint:
+        result.trusted = trusted.get(result.fingerprint)
+        if result.trusted is None:
+            result.untrusted = f"signed by an untrusted key {result.fingerprint}"
     for copy in filed or []:
         digest = sha256_file(copy)
         names = [rel for rel, e in (manifest or {}).get("files", {}).items() if e["sha256"] == digest]

@@ -4,6 +4,7 @@ half for auditors."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bwc.cli import EXIT_OK, UsageError
@@ -21,7 +22,7 @@ def register(subparsers) -> None:
 
 def cmd_key(args: argparse.Namespace) -> int:
     from protocols.evidence_manifest import generate_private_key, key_fingerprint, public_key_to_pem
-    from reports.signing import SigningKeyError, load_signing_key, read_private_key, write_private_key
+    from reports.signing import SigningKeyError, load_signing_key, permission_warning, read_private_key, write_private_key
 
     try:
         if args.generate:  # an explicit file
@@ -38,6 +39,9 @@ def cmd_key(args: argparse.Namespace) -> int:
             print(f"bwc key: {'created' if created else 'signing key'} {path}")
     except SigningKeyError as exc:
         raise UsageError(str(exc)) from None
+    warning = permission_warning(path)
+    if warning:
+        print(f"bwc: warning: {warning}", file=sys.stderr)
     pem = public_key_to_pem(key.public_key())
     print(f"  fingerprint {key_fingerprint(key.public_key())}")
     if args.export_public:

@@ -79,7 +79,9 @@ def test_bad_input_exits_2_without_traceback(reference_run, tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     (tmp_path / "other.json").write_text('{"schema": "bwc-results/1"}')
     (tmp_path / "empty").mkdir()
+    (tmp_path / "nested.json").write_text("[" * 100_000 + "]" * 100_000)
     for arg, needle in ((tmp_path / "nope", "no such run directory"), (tmp_path / "bad.json", "not valid JSON"),
+                        (tmp_path / "nested.json", "nested too deeply"),
                         (tmp_path / "other.json", "is not a bwc report"), (tmp_path / "empty", "no report.json")):
         proc = bwc("diff", str(reference_run.dir), str(arg))
         assert proc.returncode == 2 and needle in proc.stderr, (arg, proc.stderr)

@@ -10,7 +10,7 @@ import pytest
 
 from protocols.evidence_manifest import key_fingerprint, public_key_from_pem
 from reports.finalize import FinalizeError, finalize_run
-from reports.signing import verify_run
+from reports.signing import trusted_keys, verify_run
 from tests.reports.conftest import bwc
 
 
@@ -20,7 +20,7 @@ def test_finalize_writes_what_it_returns_and_can_run_again(reference_copy, test_
     names = sorted(p.rsplit("/", 1)[-1] for p in written)
     assert names == ["manifest.json", "provenance.json", "report.html", "report.json", "report.pdf", "signature.json"]
     assert all((reference_copy / n).stat().st_size > 0 for n in names)
-    assert verify_run(reference_copy, test_key.private.public_key()).ok
+    assert verify_run(reference_copy, trusted_keys(str(test_key.public_pem))).ok
     prov = json.loads((reference_copy / "provenance.json").read_text())
     assert prov["git"]["revision"] and prov["packages"]["weasyprint"] and prov["catalogue"]["sha256"]
     assert report["provenance"] == prov and report["signing"]["key_fingerprint"] == key_fingerprint(test_key.private.public_key())

@@ -45,3 +45,46 @@ def test_recorder_applies_the_catalogue_band_only_to_the_catalogue_limit():
     assert r.check("cam", "coverage", 30.2, "s", 30.0, ">=").verdict == "pass"
     assert r.check("cam", "other", 29.95, "s", 30.0, "<=").verdict == "pass"  # not the catalogue limit: no band
     r.verdict()  # marginal passes: no failure raised
+
+
+def _scheduled(*pairs):
+    return [{"nodeid": n, "requirement": r} for n, r in pairs]
+
+
+def test_a_scheduled_requirement_that_did_not_run_is_not_neutral():
+    """Issue 11: Ctrl-C after a few tests gave 'overall PASS ... 14 not tested'."""
+    from reports.results import requirement_status
+
+    sched = _scheduled(("a", "X-1"), ("b", "X-2"), ("c", "X-2"), ("d", "X-3"), ("e", "X-4"))
+    ran = RunResults([_m("pass"), _m("pass", "X-2"), _m("fail", "X-4")],
+                     [TestOutcome("a", "X-1", "passed"), TestOutcome("b", "X-2", "passed"), TestOutcome("e", "X-4", "failed")], scheduled=sched)
+    stopped = RunResults(ran.measurements, ran.tests, scheduled=sched, interrupted={"reason": "SIGINT"})
+    assert requirement_status("X-1", stopped) == ("pass", None)
+    assert requirement_status("X-2", stopped) == ("error", "run interrupted"), "one of its two tests did not run"
+    assert requirement_status("X-3", stopped) == ("error", "run interrupted")
+    assert requirement_status("X-4", stopped) == ("fail", None), "a failure stays a failure"
+    assert requirement_status("X-9", stopped) == ("not-tested", "not in this suite")
+    assert requirement_status("X-3", ran) == ("error", "scheduled, not measured"), "nothing explains why it did not run"
+    skipped = RunResults([], [TestOutcome("d", "X-3", "skipped", "the target declares no group recording")], scheduled=sched)
+    assert requirement_status("X-3", skipped) == ("not-tested", "skipped: the target declares no group recording")
+    unknown = RunResults([], [], scheduled=None, interrupted={"reason": "SIGTERM"})  # stopped before collection finished
+    assert requirement_status("X-9", unknown) == ("error", "run interrupted")
+    assert requirement_status("X-9", RunResults([], [], deselected=["X-9"], scheduled=[])) == ("not-tested", "not selected for this run")
+
+
+def test_an_interrupted_run_is_incomplete_and_keeps_its_failures(tmp_path):
+    from conformance.catalogue import load_catalogue
+    from reports.build import build_report
+
+    first, second, *rest = list(load_catalogue())
+    sched = _scheduled(("t1", first), ("t2", second), ("t3", rest[0]))
+    results = RunResults([_m("pass", first), _m("fail", second)], [TestOutcome("t1", first, "passed"), TestOutcome("t2", second, "failed")],
+                         scheduled=sched, interrupted={"reason": "SIGINT", "signal": "SIGINT", "phase": "measuring", "during": "t3", "detail": ""})
+    report = build_report(results)
+    s = report["summary"]
+    assert s["overall"] == "incomplete" and report["run"]["interrupted"]["during"] == "t3"
+    assert s["attention"] == [second, rest[0]] and s["not_measured"] == [rest[0]]
+    assert build_report(RunResults(results.measurements[:1], results.tests[:1], scheduled=sched[:1]))["summary"]["overall"] == "pass"
+    path = tmp_path / "results.json"
+    results.write(path)
+    assert RunResults.read(path) == results, "scheduled and interrupted survive results.json"

@@ -1,5 +1,5 @@
-"""bwc verify: an intact signed run passes; any flipped byte, missing or added file, forged
-signature or untrusted key fails with a message naming it; bad input exits 2."""
+"""bwc verify: an intact run signed by a trusted key passes; any flipped byte, missing or added
+file, forged signature or untrusted signer fails with a message naming it; bad input exits 2."""
 
 from __future__ import annotations
 
@@ -12,6 +12,34 @@ from bwc.cli import main
 from protocols.evidence_manifest import build_manifest, canonical_json, generate_private_key, key_fingerprint, signature_document
 from reports.signing import MANIFEST, SIGNATURE
 from tests.reports.conftest import bwc
+
+
+# an EC key on a curve OpenSSL cannot load (openssl genpkey ... ec_paramgen_curve:prime192v2)
+PRIME192V2_PUBLIC = """-----BEGIN PUBLIC KEY-----
+MEkwEwYHKoZIzj0CAQYIKoZIzj0DAQIDMgAExdvEpMqDH1GNEa4Dp3g3Jp7UW/iS
+Hyb1005+pg8y45nMz+TX1mFkZfLlbRYEF9n/
+-----END PUBLIC KEY-----
+"""
+
+
+@pytest.fixture(autouse=True)
+def lab_machine(monkeypatch, tmp_path, test_key):
+    """Verify as on the lab machine that signed the reference run: its signing key is the test
+    key, its config directory (trust store) is empty."""
+    monkeypatch.setenv("BWC_SIGNING_KEY", str(test_key.private_pem))
+    monkeypatch.setenv("BWC_CONFIG_DIR", str(tmp_path / "conf"))
+    return tmp_path / "conf"
+
+
+def _forge(run, forger) -> None:
+    """Alter a result and re-sign everything consistently with another key."""
+    report = json.loads((run / "report.json").read_text())
+    report["summary"]["overall"] = "pass-forged"
+    report["signing"]["key_fingerprint"] = key_fingerprint(forger.public_key())
+    (run / "report.json").write_text(json.dumps(report, indent=2))
+    data = canonical_json(build_manifest(run, exclude={MANIFEST, SIGNATURE}))
+    (run / MANIFEST).write_bytes(data)
+    (run / SIGNATURE).write_text(json.dumps(signature_document(forger, data, MANIFEST, "2026-01-01T00:00:00Z")))
 
 
 def _verify(capsys, *args: str) -> tuple[int, str]:
@@ -64,20 +92,41 @@ def test_missing_and_added_files_fail(reference_copy, capsys):
     assert f"missing: {rel}" in out and "added: evidence/extra.mp4" in out
 
 
-def test_forged_resignature_is_caught_by_the_trusted_key(reference_copy, test_key, capsys):
-    """Someone alters a result and re-signs everything consistently with their own key:
-    only the trusted key check can tell (docs/report.md, trust model)."""
-    report = json.loads((reference_copy / "report.json").read_text())
+def test_forged_resignature_is_an_untrusted_signer(reference_copy, test_key, capsys, monkeypatch):
+    """Issue 11: re-signed with any key and report.json patched, the run verified (exit 0).
+    Only keys verify was told to trust count: --key, the harness's own key, the trust store."""
     forger = generate_private_key()
-    report["summary"]["overall"] = "pass-forged"
-    report["signing"]["key_fingerprint"] = key_fingerprint(forger.public_key())
-    (reference_copy / "report.json").write_text(json.dumps(report, indent=2))
-    data = canonical_json(build_manifest(reference_copy, exclude={MANIFEST, SIGNATURE}))
-    (reference_copy / MANIFEST).write_bytes(data)
-    (reference_copy / SIGNATURE).write_text(json.dumps(signature_document(forger, data, MANIFEST, "2026-01-01T00:00:00Z")))
-    assert _verify(capsys, str(reference_copy))[0] == 0
+    _forge(reference_copy, forger)
+    fingerprint = key_fingerprint(forger.public_key())
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and f"signed by an untrusted key {fingerprint}" in out
+    assert "integrity: intact" in out and "this harness's signing key" in out, "the integrity result is still printed"
     code, out = _verify(capsys, str(reference_copy), "--key", str(test_key.public_pem))
-    assert code == 1 and "not by the trusted key" in out
+    assert code == 1 and f"signed by an untrusted key {fingerprint}" in out
+    monkeypatch.delenv("BWC_SIGNING_KEY")
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and "trusted keys: none" in out
+
+
+def test_trust_store_and_own_key_are_trusted(reference_copy, test_key, lab_machine, capsys, monkeypatch):
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 0 and f"this harness's signing key {test_key.private_pem}" in out
+    monkeypatch.delenv("BWC_SIGNING_KEY")
+    (lab_machine / "trusted-keys").mkdir(parents=True)
+    (lab_machine / "trusted-keys" / "lab.pem").write_bytes(test_key.public_pem.read_bytes())
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 0 and "trust store" in out and "lab.pem" in out
+    (lab_machine / "trusted-keys" / "curve.pem").write_text(PRIME192V2_PUBLIC)
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 2 and out.strip().endswith("curve.pem: not an Ed25519 key (Curve 1.2.840.10045.3.1.2 is not supported)")
+
+
+@pytest.mark.parametrize("name", [MANIFEST, SIGNATURE])
+def test_deeply_nested_json_is_a_verification_failure_not_a_crash(reference_copy, name, capsys):
+    """Issue 11: a RecursionError traceback."""
+    (reference_copy / name).write_text("[" * 100_000 + "]" * 100_000)
+    code, out = _verify(capsys, str(reference_copy))
+    assert code == 1 and f"  {name}" in out and "is not valid JSON: nested too deeply" in out
 
 
 def test_resigned_manifest_without_updating_the_report_fails(reference_copy, capsys):
@@ -110,11 +159,20 @@ def test_bad_input_exits_2_without_traceback(tmp_path, make, needle):
 def test_bad_key_and_filed_arguments_exit_2(reference_run, tmp_path):
     junk = tmp_path / "junk.pem"
     junk.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    curve = tmp_path / "curve.pem"
+    curve.write_text(PRIME192V2_PUBLIC)
     for args, needle in ((["--key", str(tmp_path / "missing.pem")], "cannot read"), (["--key", str(junk)], "not a PEM public key"),
-                         (["--filed", str(tmp_path / "missing.pdf")], "no such file")):
+                         (["--key", str(curve)], "not an Ed25519 key"), (["--filed", str(tmp_path / "missing.pdf")], "no such file")):
         proc = bwc("verify", str(reference_run.dir), *args)
         assert proc.returncode == 2 and needle in proc.stderr, (args, proc.stderr)
-        assert "Traceback" not in proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_config_dir_that_is_a_file_exits_2(reference_run, tmp_path, monkeypatch, capsys):
+    (tmp_path / "conf-file").write_text("")
+    monkeypatch.setenv("BWC_CONFIG_DIR", str(tmp_path / "conf-file"))
+    code, out = _verify(capsys, str(reference_run.dir))
+    assert code == 2 and "conf-file: is not a directory" in out
 
 
 def test_unsigned_run_fails(reference_copy, capsys):
