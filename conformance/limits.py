@@ -54,7 +54,7 @@ class Limit:
         if margin < 0:
             return Verdict.FAIL
         band = max(self.marginal, abs(uncertainty))
-        return Verdict.MARGINAL if band > 0 and margin < band else Verdict.PASS
+        return Verdict.MARGINAL if band > 0 and margin < band - 1e-9 * max(1.0, abs(self.value)) else Verdict.PASS
 
     def at_least(self, value: float) -> Limit:
         """The same limit, made stricter where the target's configuration asks for more

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 MANIFEST_SCHEMA = "bwc-manifest/1"
-SIGNATURE_SCHEMA = "bwc-signature/1"
+SIGNATURE_SCHEMA = "bwc-signature/2"  # /2: the signature also covers the signed file's name and the signing time
 _CHUNK = 1 << 20
 
 
@@ -219,6 +219,12 @@ def verify_signature(key: Ed25519PublicKey, data: bytes, signature: bytes) -> bo
     return True
 
 
+def signed_statement(data: bytes, signed_file: str, signed_utc: str) -> bytes:
+    """What the Ed25519 signature is over: the schema, the signed file's name, when it was
+    signed and its SHA-256, so none of them can be changed without breaking the signature."""
+    return f"{SIGNATURE_SCHEMA}\n{signed_file}\n{signed_utc}\n{hashlib.sha256(data).hexdigest()}\n".encode("utf-8")
+
+
 def signature_document(key: Ed25519PrivateKey, data: bytes, signed_file: str, signed_utc: str) -> dict:
     """What signature.json holds: enough to verify ``data`` without any other file."""
     public = key.public_key()
@@ -230,7 +236,7 @@ def signature_document(key: Ed25519PrivateKey, data: bytes, signed_file: str, si
         "signed_utc": signed_utc,
         "public_key": base64.b64encode(public_key_raw(public)).decode("ascii"),
         "key_fingerprint": key_fingerprint(public),
-        "signature": base64.b64encode(sign(key, data)).decode("ascii"),
+        "signature": base64.b64encode(sign(key, signed_statement(data, signed_file, signed_utc))).decode("ascii"),
     }
 
 
@@ -248,6 +254,9 @@ def check_signature_document(doc: object, data: bytes) -> Ed25519PublicKey:
         raise ManifestError("signature document's key_fingerprint does not match its public_key")
     if doc.get("signed_sha256") != hashlib.sha256(data).hexdigest():
         raise ManifestError(f"{doc.get('signed_file')}: SHA-256 differs from the one that was signed")
-    if not verify_signature(public, data, signature):
+    signed_file, signed_utc = doc.get("signed_file"), doc.get("signed_utc")
+    if not isinstance(signed_file, str) or not isinstance(signed_utc, str):
+        raise ManifestError("signature document has no signed_file/signed_utc text")
+    if not verify_signature(public, signed_statement(data, signed_file, signed_utc), signature):
         raise ManifestError(f"{doc.get('signed_file')}: Ed25519 signature does not verify")
     return public

@@ -200,8 +200,11 @@ def _summary(report: dict) -> list[str]:
     if attention:
         out.append("<h3>Requirements not met</h3><ul class=attention>")
         for r in attention:
-            worst = f"measured {_measured(r, block=False)}" if r.get("decisive") else "no value against the limit"
-            who = ""
+            value, against = decisive_text(r)
+            d = r.get("decisive") or {}
+            worst = (f"{escape(d.get('name', ''))}: {escape(value)}" + (f" against {escape(against)}" if d.get("comparator") in (">=", "<=") else "")
+                     if d else "no value against the limit")
+            who = f' ({escape(r["measured_subject"])})' if r.get("measured_subject") else ""
             bad = [m for m in r["measurements"] if m["verdict"] in ("fail", "error")]
             devices = sorted({device_key(m["subject"]) for m in bad})
             first = (f'{len(bad)} of {sum(1 for m in r["measurements"] if m["comparator"])} checks {VERDICT_WORDS[r["verdict"]]}, on {escape(", ".join(devices))}' if bad

@@ -32,7 +32,7 @@ def test_conformant_profile_passes_20_seeds(profile, tmp_path):
         for test, rid in ((act001, "ACT-001"), (chn001, "CHN-001")):
             results = RunResults()
             try:
-                test(incident=record, measure=Recorder(results, rid))
+                test(incident=record, measure=Recorder(results, rid), **({"profile": profile} if rid == "CHN-001" else {}))
             except pytest.fail.Exception as exc:
                 failures.append(f"seed {seed}: {exc}")
         e = record.camera("E")

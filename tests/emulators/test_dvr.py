@@ -20,7 +20,7 @@ def test_debounce_glitches_and_delayed_off(tmp_path):
         {"t": 15, "do": "input", "target": "CAR-1", "input": "siren", "level": "off"},
     ]), tmp_path)
     edges = [(round(t, 3), level) for t, level in vs.dvrs["CAR-1"].inputs["siren"].edges]
-    assert edges == [(8.2, True), (17.0, False)]  # 200 ms debounce; off only after 2 s low
+    assert edges == [(8.25, True), (17.0, False)]  # the reference's 250 ms debounce; off only after 2 s low
 
 
 def test_vehicle_event_routing(tmp_path):

@@ -112,8 +112,11 @@ def test_python_built_scenes_pass_the_same_validation():
     from conformance.scenarios import SCENARIOS, sweep_trial
     from emulators.scene import Step, hartford, validate_scene
 
-    for build in [*SCENARIOS.values(), lambda: sweep_trial(0)]:
-        validate_scene(build())
+    from emulators.profiles import builtin_profiles
+
+    for p in builtin_profiles():
+        for build in [*(s.build for s in SCENARIOS.values()), lambda q: sweep_trial(q, 0)]:
+            validate_scene(build(p))
     bad = dataclasses.replace(hartford(), timeline=(Step(62.5, "cew", "B", {"event": "armed"}),))
     with pytest.raises(SceneError, match=r"scene 'hartford': timeline\[0\].target: officer B carries no CEW"):
         validate_scene(bad)
