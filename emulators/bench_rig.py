@@ -30,7 +30,7 @@ from emulators.profiles import get_profile
 from emulators.incar_net import IcpEndpoint
 from emulators.transports import serve_air_controller
 from protocols.incar import DEFAULT_PORT
-from emulators.video import AudioSpec
+from emulators.audio_track import AudioSpec
 
 
 def _camera_arg(text: str) -> tuple[str, tuple[float, float]]:

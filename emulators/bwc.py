@@ -126,6 +126,8 @@ class BwcEmulator:
         trigger = self.core.activate(reason, sender, from_sleep=from_sleep)
         if trigger is None:
             return
+        if self.profile.loses_signal_clips and reason in SIGNAL_REASONS:
+            self.core.mark(delete_after_close=True)  # defect: recorded and announced, never exported
         loop = asyncio.get_running_loop()
         self._status_task = loop.create_task(self._status_burst())
         if self.profile.notify_dvr and self.vehicle_id is not None and reason != "GROUP":

@@ -1,9 +1,12 @@
 """The recording core shared by body cameras and DVR cameras.
 
 States: OFF, SLEEP, READY (buffering), RECORDING, DOCKED. While the camera captures (READY
-or RECORDING) a GOP loop closes one 1 s GOP per second, aligned to the moment capture began.
-READY keeps a ring reaching back at least the pre-event time; activation turns ring + what
-follows into a clip written GOP by GOP; a stop ends the clip at the next GOP boundary.
+or RECORDING) a GOP loop closes one GOP of gop_s (1 s by default) at a time, aligned to the
+moment capture began. READY keeps the pre-event buffer (emulators/gop_ring.py: whole GOPs
+reaching back at least the pre-event time, or exactly the pre-event time in frames);
+activation turns buffer + what follows into a clip written GOP by GOP; a stop ends the clip at
+the next GOP boundary. A power cut keeps what a real-time muxer had closed (every complete
+GOP) and, for a camera that flushes its file only at intervals, only what it flushed.
 
 Ring encoding: the ring holds the captured GOPs' frame times and encodes them only when they
 become part of a clip: GOPs evicted unobserved are never encoded. The clip is the same H.264
@@ -26,10 +29,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emulators.audio_track import AudioSpec
 from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
-from emulators.evidence_seal import device_key, seal_folder
-from emulators.video import AudioSpec, GopRing, PendingGop, Sensor, VideoFormat, estimated_gop_bytes
+from emulators.evidence_seal import seal_folder, signing_key
+from emulators.gop_ring import GopRing
+from emulators.video import PendingGop, Sensor, VideoFormat, estimated_gop_bytes
 from protocols.timecode import reference_display_ms
 
 
@@ -80,18 +85,28 @@ class CameraCore:
     evidence_dir: Path
     buffer_bytes: int | None = None  # a byte-sized ring (falls short at high bitrate)
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
+    buffer_in_dock: bool = False  # defect: keeps buffering while docked
+    buffer_unit: str = "gops"  # "gops": whole GOPs >= pre_event_s; "frames": exactly pre_event_s of frames
+    gop_s: float = 1.0  # GOP (and fragment) length; rounded to whole frames
     write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
+    flush_interval_s: float = 0.0  # > 0: the file is made durable only every this many s since power-on
     complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
     audio: AudioSpec | None = None  # None: no microphone
     signs_evidence: bool = True  # keeps a signed manifest of its evidence folder
+    evidence_key: str = "enrolled"  # "other": signs with a valid key that is not its enrolled one
     buffer_audio: bool = False  # sound kept in the pre-event buffer (Axon default: off)
+    audio_start_delay_s: float = 0.0  # buffer audio off: sound starts this long after activation
     state: CameraState = CameraState.OFF
     clips: list[ClipRecord] = field(default_factory=list)
     state_log: list[tuple[float, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._sensor = Sensor(self.video, self.identity.serial)
-        self._ring = GopRing(self.pre_event_s, self.buffer_bytes)
+        self.gop_frames = max(1, round(self.gop_s * self.video.fps))
+        frames = round(self.pre_event_s * self.video.fps) if self.buffer_unit == "frames" else None
+        self._ring: GopRing[PendingGop] = GopRing(self.pre_event_s, self.buffer_bytes, frames)
+        self._gop_start = 0.0  # loop time the GOP being captured began
+        self._powered_at = 0.0  # loop time of power-on: the phase of a periodic file flush
         self._pipeline: ClipPipeline | None = None
         self._held: list[PendingGop] = []  # write_at_stop defect: nothing reaches the disk before stop
         self._active: ClipRecord | None = None
@@ -103,6 +118,7 @@ class CameraCore:
     # -- state changes ----------------------------------------------------------------------
     def power_on(self) -> None:
         if self.state is CameraState.OFF:
+            self._powered_at = asyncio.get_running_loop().time()
             self._set_state(CameraState.READY)
             self._start_capture()
 
@@ -114,21 +130,33 @@ class CameraCore:
         self._set_state(CameraState.OFF)
 
     def power_cut(self) -> None:
-        """Abrupt power loss: nothing is flushed or closed; what is on disk stays."""
+        """Abrupt power loss: nothing is flushed or closed; what was durable on disk stays."""
         if self._active is not None:
             clip = self._active
             clip.stop_reason = "power-loss"
             if self._pipeline is not None:
-                clip.first_utc_ms, clip.fragments = self._pipeline.abandon()
+                now = asyncio.get_running_loop().time()
+                clip.first_utc_ms, clip.fragments = self._pipeline.abandon(now, self._last_flush(now))
                 self.frames_encoded += self._pipeline.frames_encoded
                 self.encode_s += self._pipeline.encode_s
                 self._pipeline = None
-            self._write_metadata(clip)  # written by the device when it boots again
-            self.clips.append(clip)
+            if clip.marks.pop("delete_after_close", False):  # a clip the device would not have kept
+                clip.path.unlink(missing_ok=True)
+            else:
+                self._write_metadata(clip)  # written by the device when it boots again
+                self.clips.append(clip)
             self._active = None
         self._held = []
         self._stop_capture()
         self._set_state(CameraState.OFF)
+
+    def _last_flush(self, now: float) -> float:
+        """When the file was last made durable: now (every closed fragment is), or the last
+        tick of the periodic flush since power-on."""
+        f = self.flush_interval_s
+        if f <= 0:
+            return now
+        return self._powered_at + math.floor((now - self._powered_at) / f + 1e-9) * f
 
     def sleep(self) -> bool:
         if self.state is not CameraState.READY:
@@ -151,7 +179,8 @@ class CameraCore:
             return False
         if self._active is not None:
             self._close_clip(asyncio.get_running_loop().time(), "docked")
-        self._stop_capture()
+        if not self.buffer_in_dock:
+            self._stop_capture()
         self._set_state(CameraState.DOCKED)
         return True
 
@@ -159,7 +188,8 @@ class CameraCore:
         if self.state is not CameraState.DOCKED:
             return False
         self._set_state(CameraState.READY)
-        self._start_capture()
+        if self._task is None:
+            self._start_capture()
         return True
 
     @property
@@ -189,9 +219,10 @@ class CameraCore:
         self._set_state(CameraState.RECORDING)
         if self._task is None:  # capture was stopped (asleep): it starts now
             self._start_capture()
-        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, self.audio)
-        for gop in self._ring.drain():
-            self._queue(gop)
+        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, self.audio, self.gop_frames,
+                                      loop_t)
+        for gop in self._ring.drain(self._captured_in_gop(loop_t)):
+            self._queue(gop, loop_t)
         return trigger
 
     def request_stop(self, reason: str = "stop") -> bool:
@@ -218,7 +249,9 @@ class CameraCore:
 
     def _start_capture(self) -> None:
         self._ring.clear()
-        self._task = asyncio.get_running_loop().create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
+        loop = asyncio.get_running_loop()
+        self._gop_start = loop.time()
+        self._task = loop.create_task(self._gop_loop(), name=f"gop-{self.identity.serial}")
 
     def _stop_capture(self) -> None:
         if self._task is not None:
@@ -226,25 +259,32 @@ class CameraCore:
             self._task = None
         self._ring.clear()
 
+    def _captured_in_gop(self, loop_t: float) -> int:
+        """Frames of the GOP in progress captured by loop_t (its key frame at its start)."""
+        fps = self.video.fps
+        return min(self.gop_frames, math.floor((loop_t - self._gop_start) * fps + 1e-6) + 1)
+
     async def _gop_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        gop_start = loop.time()
         fps = self.video.fps
+        n = self.gop_frames
+        length = n / fps
         scene = self.clock.scene
         while True:
-            await asyncio.sleep(gop_start + 1.0 - loop.time())
-            instants = [gop_start + i / fps for i in range(fps)]
+            gop_start = self._gop_start
+            await asyncio.sleep(gop_start + length - loop.time())
+            instants = [gop_start + i / fps for i in range(n)]
             times = [self.clock.utc_ms(t) for t in instants]
             references = tuple(reference_display_ms(scene.epoch_utc_ms + t * 1000.0) for t in instants)
-            edge = self.clock.utc_ms(gop_start + 1.0)
-            gop_start += 1.0
+            edge = self.clock.utc_ms(gop_start + length)
+            self._gop_start = gop_start + length  # the next GOP's key frame is captured now: this GOP's fragment closes
             gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]),
-                             estimated_gop_bytes(self.video, self.complexity, self.audio) if self.buffer_bytes is not None else 0,
+                             estimated_gop_bytes(self.video, self.complexity, self.audio, n) if self.buffer_bytes is not None else 0,
                              references)
             if self._active is not None:
-                self._queue(gop)
+                self._queue(gop, self._gop_start)
                 if self._stop_requested:
-                    self._close_clip(gop_start, self._active.stop_reason or "stop")
+                    self._close_clip(self._gop_start, self._active.stop_reason or "stop")
                 continue
             self._ring.push(gop, edge)
 
@@ -256,22 +296,23 @@ class CameraCore:
         if self.buffer_audio:
             return gop_start_ms
         if self._active is not None:
-            return max(gop_start_ms, self._active.trigger.utc_ms)
+            return max(gop_start_ms, self._active.trigger.utc_ms + round(self.audio_start_delay_s * 1000))
         return None
 
     # -- clips ----------------------------------------------------------------------------------
-    def _queue(self, gop: PendingGop) -> None:
-        """Hand a captured GOP to the clip's writer (held back until stop by the write_at_stop defect)."""
+    def _queue(self, gop: PendingGop, loop_t: float) -> None:
+        """Hand a captured GOP to the clip's writer at loop_t (held back until stop by the
+        write_at_stop defect)."""
         assert self._pipeline is not None
         if self.write_at_stop:
             self._held.append(gop)
             return
-        self._pipeline.encode(gop)
+        self._pipeline.encode(gop, loop_t)
 
     def _close_clip(self, loop_t: float, reason: str) -> None:
         assert self._active is not None and self._pipeline is not None
         for gop in self._held:
-            self._pipeline.encode(gop)
+            self._pipeline.encode(gop, loop_t)
         self._held = []
         clip = self._active
         clip.stop_reason = clip.stop_reason or reason
@@ -318,4 +359,4 @@ class CameraCore:
         clip.metadata_path.parent.mkdir(parents=True, exist_ok=True)
         clip.metadata_path.write_text(json.dumps(meta, indent=2) + "\n")
         if self.signs_evidence:
-            seal_folder(clip.metadata_path.parent, device_key(ident.serial), iso_utc(self.clock.utc_ms()))
+            seal_folder(clip.metadata_path.parent, signing_key(ident.serial, self.evidence_key), iso_utc(self.clock.utc_ms()))

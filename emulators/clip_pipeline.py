@@ -4,7 +4,13 @@ the clip file in order, while the simulation goes on in virtual time.
 Nothing in the simulation depends on when a GOP's bytes reach the disk, so encoding can
 overlap the radio simulation on the other core. The loop waits for a camera's queue only
 when its clip closes (no virtual time passes then), so the timeline is exactly the one a
-synchronous encoder would give."""
+synchronous encoder would give.
+
+What a power cut leaves is decided from the timeline, not from when the worker got to it: a
+real-time camera closes fragment k when it captures the first frame of GOP k+1, so every GOP
+the loop has handed over (a complete GOP) was on disk at the cut; ``written_at`` records when
+(the activation for the GOPs of the pre-event buffer), so a camera that makes the file
+durable only at intervals keeps just what it wrote before its last flush."""
 
 from __future__ import annotations
 
@@ -15,7 +21,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from emulators.video import AudioSpec, ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
+from emulators.audio_track import AudioSpec
+from emulators.video import ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
 
 _UNDRAINED: set[ClipPipeline] = set()  # pipelines whose worker thread may still write to their clip
 _DROP_QUEUED = threading.Event()  # set while an interrupted scene shuts down
@@ -38,12 +45,15 @@ def dropping_queued_gops() -> Iterator[None]:
 
 
 class ClipPipeline:
-    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, audio: AudioSpec | None = None) -> None:
+    def __init__(self, name: str, fmt: VideoFormat, sensor: Sensor, path: Path, audio: AudioSpec | None = None,
+                 gop_frames: int | None = None, opened_at: float = 0.0) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"clip-{name}")
-        self._session = EncoderSession(fmt, sensor, audio)
+        self._session = EncoderSession(fmt, sensor, audio, gop_frames)
         self._path = path
         self._writer: ClipWriter | None = None
         self._last: Future | None = None
+        self._opened_at = opened_at  # loop time the file was created (the activation)
+        self._written_at: list[float] = []  # loop time each GOP's fragment reached the file
         self.frames_encoded = 0
         self.encode_s = 0.0  # thread CPU spent rendering and encoding (time.thread_time)
         self.error: BaseException | None = None
@@ -51,25 +61,29 @@ class ClipPipeline:
         _UNDRAINED.add(self)
 
     # -- called from the event loop ---------------------------------------------------------
-    def encode(self, gop: PendingGop) -> None:
+    def encode(self, gop: PendingGop, written_at: float) -> None:
+        self._written_at.append(written_at)
         self._submit(self._encode_and_append, gop)
 
     def finish(self) -> tuple[int | None, int]:
         """Flush the encoder, close the file; blocks until the queue is done. Called again
         after an interrupted wait, it only waits (the file is closed once)."""
-        self._close_once(True)
+        self._close_once(None)
         return self._drain()
 
-    def abandon(self) -> tuple[int | None, int]:
-        """Power cut: GOPs already captured are written, the GOP in progress never is,
-        and the file is left as it is (no final flush)."""
-        self._close_once(False)
+    def abandon(self, cut_at: float, durable_until: float) -> tuple[int | None, int]:
+        """Power cut at loop time ``cut_at``; the file was last made durable at ``durable_until``
+        (== cut_at for a camera whose every closed fragment is durable). The GOP in progress
+        was never handed over; of the rest, what was written after the last flush is lost."""
+        kept = sum(1 for t in self._written_at if t <= durable_until)
+        trailing = durable_until >= cut_at  # sound after the last picture, muxed at the cut
+        self._close_once((kept, self._opened_at <= durable_until, trailing))
         return self._drain()
 
-    def _close_once(self, graceful: bool) -> None:
+    def _close_once(self, cut: tuple[int, bool, bool] | None) -> None:
         if not self._closing:
             self._closing = True
-            self._submit(self._close, graceful)
+            self._submit(self._close, cut)
 
     # -- worker side --------------------------------------------------------------------------
     def _submit(self, fn, arg) -> None:
@@ -98,11 +112,15 @@ class ClipPipeline:
         self.frames_encoded += len(gop.times)
         self._append(fragments)
 
-    def _close(self, graceful: bool) -> None:
-        if graceful:
-            self._append(self._session.close())
-        if self._writer is not None:
-            self._writer.close()
+    def _close(self, cut: tuple[int, bool, bool] | None) -> None:
+        self._append(self._session.close())  # the muxer's last fragment: the newest complete GOP
+        if self._writer is None:
+            return
+        if cut is not None:
+            kept, init_durable, trailing = cut
+            if not (trailing and kept == len(self._written_at)):
+                self._writer.keep_only(kept, init_durable)
+        self._writer.close()
 
     def _drain(self) -> tuple[int | None, int]:
         if self._last is not None:

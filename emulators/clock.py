@@ -28,14 +28,17 @@ class SceneClock:
 
 @dataclass
 class DeviceClock:
-    """A device's own clock: true time + offset + drift (ppm of elapsed loop time)."""
+    """A device's own clock: true time + offset + drift. The drift (ppm) runs from the clock's
+    last sync, ``synced_h_before`` hours before the scene started (loop time 0), so a clock
+    synced at the start of a shift can be ``offset_s + drift x hours`` off when the scene begins."""
 
     scene: SceneClock
     offset_s: float = 0.0
     drift_ppm: float = 0.0
     unset: bool = False
+    synced_h_before: float = 0.0
 
     def utc_ms(self, loop_t: float | None = None) -> int:
         t = self.scene.loop_time() if loop_t is None else loop_t
-        skew = self.offset_s + t * self.drift_ppm * 1e-6
+        skew = self.offset_s + (t + self.synced_h_before * 3600.0) * self.drift_ppm * 1e-6
         return self.scene.utc_ms(t) + int(round(skew * 1000))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bumble.device import Advertisement
 
-from emulators.camera import CameraCore
+from emulators.camera import CameraCore, CameraState
 from emulators.clock import DeviceClock
 from emulators.incar_net import Addr, IcpEndpoint
 from emulators.profiles import DvrProfile
@@ -57,6 +57,7 @@ class DvrEmulator:
         self.icp: IcpEndpoint | None = None
         self.ignored: deque[IncarMessage] = deque(maxlen=IGNORED_KEEP)  # the latest other cameras' announcements
         self.ignored_count = 0  # all of them
+        self._delayed_start: asyncio.TimerHandle | None = None
         self.inputs = {name: VehicleInput(name) for name in INPUT_EVENTS}
         self.vehicle_events: list[tuple[float, str]] = []
 
@@ -80,6 +81,8 @@ class DvrEmulator:
         return self.icp.address
 
     async def stop(self) -> None:
+        if self._delayed_start is not None:
+            self._delayed_start.cancel()
         for cam in self.cameras:
             await cam.shutdown()
         if self.radio is not None:
@@ -97,6 +100,18 @@ class DvrEmulator:
                 self.icp.send(msg, addr)
 
     def _start_cameras(self, reason: str, sender: str | None) -> bool:
+        """Start both cameras (after start_delay_s when a body camera's announcement starts
+        them); True when a start happened or is under way."""
+        delay = self.profile.start_delay_s if reason == "BWC_RECORDING_STARTED" else 0.0
+        if delay <= 0:
+            return self._activate_cameras(reason, sender)
+        if self._delayed_start is not None or not any(cam.state is CameraState.READY for cam in self.cameras):
+            return False
+        self._delayed_start = asyncio.get_running_loop().call_later(delay, self._activate_cameras, reason, sender)
+        return True
+
+    def _activate_cameras(self, reason: str, sender: str | None) -> bool:
+        self._delayed_start = None
         started = False
         for cam in self.cameras:
             started |= cam.activate(reason, sender) is not None
@@ -144,6 +159,14 @@ class DvrEmulator:
 
     # -- in-car network -------------------------------------------------------------------------
     def _start_group(self, initiator: str) -> None:
+        """Start every other member of the group (group_start_delay_s after the first)."""
+        delay = self.profile.group_start_delay_s
+        if delay > 0:
+            asyncio.get_running_loop().call_later(delay, self._send_group_start, initiator)
+        else:
+            self._send_group_start(initiator)
+
+    def _send_group_start(self, initiator: str) -> None:
         if self.icp is None:
             return
         msg = IncarMessage(MessageType.RECORDING_STARTED, self.serial, self.vehicle_id, self.clock.utc_ms())

@@ -21,6 +21,15 @@ def device_key(serial: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"bwc-harness emulated device key {serial}".encode()).digest())
 
 
+def signing_key(serial: str, which: str = "enrolled") -> Ed25519PrivateKey:
+    """The key a device signs its evidence with: its enrolled key, or ("other", a defect) a
+    valid Ed25519 key that is not the one enrolled for it (a unit re-flashed with another
+    unit's or a development key)."""
+    if which == "enrolled":
+        return device_key(serial)
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"bwc-harness emulated unenrolled key {serial}".encode()).digest())
+
+
 def device_public_key_b64(serial: str) -> str:
     import base64
 

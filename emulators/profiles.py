@@ -26,6 +26,8 @@ from schemas.yaml_input import Document, FieldProblem, InputError, Loc, field_na
 LIBRARY = Path(__file__).with_name("profile_library")
 SIGNAL_ACTIVATING = ("CEW_ARMED", "CEW_TRIGGER", "CEW_ARC", "HOLSTER_DRAW", "VEHICLE_LIGHT_BAR", "VEHICLE_SIREN",
                      "VEHICLE_DOOR", "VEHICLE_CRASH", "VEHICLE_SPEED")
+BUFFER_UNITS = ("gops", "frames")
+EVIDENCE_KEYS = ("enrolled", "other")
 
 
 class ProfileError(InputError):
@@ -35,8 +37,9 @@ class ProfileError(InputError):
 @dataclass(frozen=True)
 class ClockSpec:
     offset_s: float = 0.0  # device clock minus true UTC at power-on
-    drift_ppm: float = 0.0
+    drift_ppm: float = 0.0  # rate error; accumulates since the last sync (synced_h_before)
     unset: bool = False  # clock never set: frames carry the "unset" flag (and TIME-001 fails)
+    synced_h_before: float = 0.0  # hours since the last sync at scene start; offset then = offset_s + drift x this
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,16 @@ class BwcProfile:
     firmware: str = "1.0.0"  # shown on the report cover and in evidence metadata
     pre_event_s: float = 30.0  # pre-event buffer, 0..120
     buffer_bytes: int | None = None  # None: sized in seconds; a number: byte budget
+    buffer_unit: str = "gops"  # "gops": whole GOPs, >= pre_event_s; "frames": round(pre_event_s x fps) frames (see below)
+    gop_s: float = 1.0  # GOP and fragment length; gop_s x fps must be a whole number of frames
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
+    buffer_in_dock: bool = False  # defect: keeps buffering while docked
     audio: bool = True  # the camera records sound
     buffer_audio: bool = False  # configured: sound kept in the pre-event buffer (Axon default: off)
     buffer_audio_ignored: bool = False  # defect: the buffer does the opposite of buffer_audio
     av_offset_ms: float = 0.0  # sound recorded this much after the picture (A/V sync error)
+    av_drift_ppm: float = 0.0  # audio sample clock fast (> 0): sound falls behind by this share of the clip's time
+    audio_start_delay_s: float = 0.0  # sound starts this long after activation (buffer audio off); defect > 0.1 s
     activation_delay_s: float = 0.1  # Signal advert heard -> recording starts
     rx_gain_db: float = 0.0  # receiver sensitivity vs the reference (negative: deafer, shorter range)
     boot_s: float = 2.0  # power-on or undock -> READY
@@ -74,12 +82,15 @@ class BwcProfile:
     presence_interval_ms: float = 1000.0  # idle presence advert interval
     status_interval_ms: float = 100.0  # "recording started" advert interval after activation
     status_burst_s: float = 5.0  # how long the recording-started adverts last
-    scan_interval_ms: float = 60.0  # BLE scan interval
-    scan_window_ms: float = 60.0  # BLE scan window
+    scan_interval_ms: float = 60.0  # BLE scan interval 2.5..10240, one channel each (assumed: no vendor publishes it)
+    scan_window_ms: float = 60.0  # listening at the start of each interval, 2.5..scan_interval_ms (equal: continuous)
     notify_dvr: bool = True  # announce recordings to the paired DVR over the in-car network
     group_stop_allowed: bool = False  # defect: a member BWC's stop stops the whole group
     write_at_stop: bool = False  # defect: clip held in memory until stop
+    flush_interval_s: float = 0.0  # file made durable every this many s since power-on (0: each closed fragment)
+    loses_signal_clips: bool = False  # defect: Signal-started recordings are announced but never exported
     signs_evidence: bool = True  # a signed SHA-256 manifest of the evidence folder (INT-001)
+    evidence_key: str = "enrolled"  # "enrolled"; "other": a valid Ed25519 key that is not the enrolled one (defect)
     clock: ClockSpec = field(default_factory=ClockSpec)  # the camera's real-time clock
     video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # recording format
 
@@ -94,6 +105,7 @@ class SourceProfile:
     idle_interval_ms: float = 1000.0  # presence advert interval between events (CEW only)
     burst_interval_ms: float = 50.0  # advert interval during an event burst (20/s)
     burst_s: float = 30.0  # how long an event's burst lasts
+    tx_power_dbm: float = 0.0  # transmit power relative to the reference (negative: weaker, shorter range)
 
 
 @dataclass(frozen=True)
@@ -103,17 +115,23 @@ class DvrProfile:
     firmware: str = "1.0.0"  # shown on the report cover and in evidence metadata
     pre_event_s: float = 30.0  # front camera pre-event buffer
     rear_pre_event_s: float = 30.0  # back-seat camera pre-event buffer
+    gop_s: float = 1.0  # GOP and fragment length of both cameras; gop_s x fps must be a whole number of frames
     follows_paired_bwc: bool = True  # starts when its paired body camera starts
+    start_delay_s: float = 0.0  # paired camera's announcement -> its cameras start (CHN-001 allows 2 s)
     accepts_any_vehicle: bool = False  # defect: follows other vehicles' cameras and Signal
+    cross_wired: bool = False  # defect: paired with the next vehicle's camera (scene order, wrapping around)
     debounce_ms: float = 250.0  # low->high and high->low; the catalogue asks for >= 200 ms, the reference keeps a margin
     delayed_off_ms: float = 2000.0  # inputs ride through dips shorter than this
     group_mode: bool = False  # WatchGuard-like group recording
     group_max_bwc: int = 8
+    group_start_delay_s: float = 0.0  # group mode: other members start this long after the first (GRP-001: 2 s)
     advertises_vehicle_events: bool = True  # Signal Vehicle: BLE burst on vehicle events
     front_video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # dash camera format
     rear_video: VideoFormat = field(default_factory=lambda: VideoFormat(854, 480, 10))  # back-seat camera format
     signal: SourceProfile = field(default_factory=lambda: SourceProfile(model="EMU-SIGNAL-VEHICLE"))  # its Signal Vehicle unit
     clock: ClockSpec = field(default_factory=ClockSpec)  # the DVR's real-time clock
+    signs_evidence: bool = True  # a signed SHA-256 manifest of each camera's evidence folder (INT-001)
+    evidence_key: str = "enrolled"  # "enrolled"; "other": a valid key that is not the enrolled one (defect)
 
 
 @dataclass(frozen=True)
@@ -141,29 +159,54 @@ PROFILE_SCHEMA = "bwc-profile/1"
 MAX_BASE_DEPTH = 8
 
 
+def _check_gop(gop_s: float, formats: tuple[VideoFormat, ...], where: str) -> None:
+    for fmt in formats:
+        frames = gop_s * fmt.fps
+        if frames < 1 or abs(frames - round(frames)) > 1e-6:
+            raise ProfileError(f"{where}.gop_s: {gop_s} s x {fmt.fps} fps must be a whole number of frames, at least 1")
+
+
 def _check_ranges(obj, where: str) -> None:
+    if isinstance(obj, ClockSpec) and obj.synced_h_before < 0:
+        raise ProfileError(f"{where}.synced_h_before: must be >= 0")
     if isinstance(obj, BwcProfile):
         if not 0 <= obj.pre_event_s <= 120:
             raise ProfileError(f"{where}.pre_event_s: {obj.pre_event_s} s is outside 0..120 s")
         if obj.buffer_bytes is not None and obj.buffer_bytes <= 0:
             raise ProfileError(f"{where}.buffer_bytes: must be a positive number of bytes or null")
+        if obj.buffer_unit not in BUFFER_UNITS:
+            raise ProfileError(f"{where}.buffer_unit: {obj.buffer_unit!r} is not one of {', '.join(BUFFER_UNITS)}")
+        _check_gop(obj.gop_s, (obj.video,), where)
         bad = [e for e in obj.activates_on if e not in SIGNAL_ACTIVATING]
         if bad:
             raise ProfileError(f"{where}.activates_on: unknown event {bad[0]!r} (known: {', '.join(SIGNAL_ACTIVATING)})")
-        for name in ("activation_delay_s", "boot_s", "wake_s", "cooldown_s"):
+        for name in ("activation_delay_s", "boot_s", "wake_s", "cooldown_s", "flush_interval_s", "audio_start_delay_s"):
             if getattr(obj, name) < 0:
                 raise ProfileError(f"{where}.{name}: must be >= 0")
-        for name in ("presence_interval_ms", "status_interval_ms", "scan_interval_ms", "scan_window_ms"):
+        for name in ("presence_interval_ms", "status_interval_ms"):
             if getattr(obj, name) < 20:
                 raise ProfileError(f"{where}.{name}: must be >= 20 ms")
+        if not 2.5 <= obj.scan_interval_ms <= 10240:
+            raise ProfileError(f"{where}.scan_interval_ms: {obj.scan_interval_ms} ms is outside 2.5..10240 ms")
+        if not 2.5 <= obj.scan_window_ms <= obj.scan_interval_ms:
+            raise ProfileError(f"{where}.scan_window_ms: {obj.scan_window_ms} ms is outside 2.5 ms..scan_interval_ms")
+        if abs(obj.av_drift_ppm) > 100_000:
+            raise ProfileError(f"{where}.av_drift_ppm: must be within +-100000 ppm")
+    if isinstance(obj, (BwcProfile, DvrProfile)) and obj.evidence_key not in EVIDENCE_KEYS:
+        raise ProfileError(f"{where}.evidence_key: {obj.evidence_key!r} is not one of {', '.join(EVIDENCE_KEYS)}")
     if isinstance(obj, SourceProfile):
         if obj.burst_interval_ms < 20 or obj.idle_interval_ms < 20:
             raise ProfileError(f"{where}: advertising intervals must be >= 20 ms")
+        if not -40 <= obj.tx_power_dbm <= 20:
+            raise ProfileError(f"{where}.tx_power_dbm: {obj.tx_power_dbm} dB is outside -40..20 dB")
     if isinstance(obj, DvrProfile):
         if not 1 <= obj.group_max_bwc <= 8:
             raise ProfileError(f"{where}.group_max_bwc: {obj.group_max_bwc} is outside 1..8")
         if obj.debounce_ms < 0 or obj.delayed_off_ms < 0:
             raise ProfileError(f"{where}: debounce_ms and delayed_off_ms must be >= 0")
+        if obj.start_delay_s < 0 or obj.group_start_delay_s < 0:
+            raise ProfileError(f"{where}: start_delay_s and group_start_delay_s must be >= 0")
+        _check_gop(obj.gop_s, (obj.front_video, obj.rear_video), where)
 
 
 _LIMITS: dict[tuple[type, str], tuple[float, float]] = {  # sane ranges of the fields _check_ranges leaves open

@@ -22,7 +22,8 @@ from emulators.profiles import ClockSpec, Profile
 from emulators.scene_actions import ACTIONS
 from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references
 from emulators.signal_source import SignalSourceEmulator
-from emulators.video import AudioSpec, VideoFormat
+from emulators.audio_track import AudioSpec
+from emulators.video import VideoFormat
 from protocols.signal import SourceClass
 from schemas.names import safe_name
 from schemas.yaml_input import Document, FieldProblem, InputError, read_yaml, validate
@@ -209,7 +210,7 @@ class StepResult:
 
 
 def _device_clock(scene: SceneClock, spec: ClockSpec) -> DeviceClock:
-    return DeviceClock(scene, spec.offset_s, spec.drift_ppm, spec.unset)
+    return DeviceClock(scene, spec.offset_s, spec.drift_ppm, spec.unset, spec.synced_h_before)
 
 
 @dataclass
@@ -247,34 +248,41 @@ class VirtualScene:
 
     async def build(self) -> None:
         p = self.profile
+        b = p.bwc
         for o in self.spec.officers:
             if o.bwc_serial:
-                clock = _device_clock(self.clock, p.bwc.clock)
-                video = self.video_override or p.bwc.video
-                core = self._camera(o.bwc_serial, "bwc", video, p.bwc.pre_event_s, clock, buffer_bytes=p.bwc.buffer_bytes,
-                                    buffer_in_sleep=p.bwc.buffer_in_sleep, write_at_stop=p.bwc.write_at_stop,
-                                    audio=AudioSpec(p.bwc.av_offset_ms) if p.bwc.audio else None,
-                                    buffer_audio=p.bwc.buffer_audio != p.bwc.buffer_audio_ignored,
-                                    signs_evidence=p.bwc.signs_evidence)
-                device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=p.bwc.rx_gain_db)
-                self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, p.bwc, core, vehicle_id=o.vehicle)
+                clock = _device_clock(self.clock, b.clock)
+                video = self.video_override or b.video
+                core = self._camera(o.bwc_serial, "bwc", video, b.pre_event_s, clock, buffer_bytes=b.buffer_bytes,
+                                    buffer_unit=b.buffer_unit, gop_s=b.gop_s, buffer_in_sleep=b.buffer_in_sleep,
+                                    buffer_in_dock=b.buffer_in_dock, write_at_stop=b.write_at_stop, flush_interval_s=b.flush_interval_s,
+                                    audio=AudioSpec(b.av_offset_ms, b.av_drift_ppm) if b.audio else None,
+                                    buffer_audio=b.buffer_audio != b.buffer_audio_ignored, audio_start_delay_s=b.audio_start_delay_s,
+                                    signs_evidence=b.signs_evidence, evidence_key=b.evidence_key)
+                device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=b.rx_gain_db)
+                self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, b, core, vehicle_id=o.vehicle)
             if o.cew_serial:
-                dev = radio(self.air, f"CEW-{o.name}", o.path, kind="cew")
+                dev = radio(self.air, f"CEW-{o.name}", o.path, kind="cew", tx_power_db=p.cew.tx_power_dbm)
                 self.sources[(o.name, "cew")] = SignalSourceEmulator(o.cew_serial, dev, p.cew, SourceClass.CEW)
             if o.holster_serial:
-                dev = radio(self.air, f"HOLSTER-{o.name}", o.path, kind="holster")
+                dev = radio(self.air, f"HOLSTER-{o.name}", o.path, kind="holster", tx_power_db=p.holster.tx_power_dbm)
                 self.sources[(o.name, "holster")] = SignalSourceEmulator(o.holster_serial, dev, p.holster, SourceClass.HOLSTER)
-        for v in self.spec.vehicles:
-            paired = self.spec.officer(v.officer).bwc_serial if v.officer else None
-            dvr_video = self.video_override or p.dvr.front_video
-            clock = _device_clock(self.clock, p.dvr.clock)
-            front = self._camera(v.dvr_serial, "dvr-front", dvr_video, p.dvr.pre_event_s, clock)
+        d = p.dvr
+        vehicles = self.spec.vehicles
+        for i, v in enumerate(vehicles):
+            # cross-wired (defect): configured with the next vehicle's id and camera, as if its
+            # settings were copied from that car's unit
+            pairing = vehicles[(i + 1) % len(vehicles)] if d.cross_wired else v
+            paired = self.spec.officer(pairing.officer).bwc_serial if pairing.officer else None
+            clock = _device_clock(self.clock, d.clock)
+            same = {"gop_s": d.gop_s, "signs_evidence": d.signs_evidence, "evidence_key": d.evidence_key}
+            front = self._camera(v.dvr_serial, "dvr-front", self.video_override or d.front_video, d.pre_event_s, clock, **same)
             rear_serial = v.dvr_serial[:-1] + "R"
-            rear = self._camera(rear_serial, "dvr-rear", self.video_override or p.dvr.rear_video, p.dvr.rear_pre_event_s, clock)
+            rear = self._camera(rear_serial, "dvr-rear", self.video_override or d.rear_video, d.rear_pre_event_s, clock, **same)
             signal_serial = v.signal_serial or ("S" + v.dvr_serial[1:])
-            unit = SignalSourceEmulator(signal_serial, radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle"),
-                                        p.dvr.signal, SourceClass.VEHICLE)
-            self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, v.vehicle_id, paired, p.dvr, front, rear, clock, unit)
+            unit = SignalSourceEmulator(signal_serial, radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle",
+                                                             tx_power_db=d.signal.tx_power_dbm), d.signal, SourceClass.VEHICLE)
+            self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, pairing.vehicle_id, paired, d, front, rear, clock, unit)
         for dvr in self.dvrs.values():
             await dvr.start()
         network = [dvr.address for dvr in self.dvrs.values()]

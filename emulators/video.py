@@ -1,9 +1,9 @@
-"""Camera sensor + H.264 encoder + GOP ring + clip writer, on PyAV.
+"""Camera sensor + H.264 encoder + clip writer, on PyAV.
 
 One encoder session writes fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``)
-into a byte sink: an init segment (ftyp+moov) then one moof+mdat fragment per 1 s GOP. The
-ring keeps whole fragments; a clip is the init segment + ring fragments + the fragments that
-follow, written to disk GOP by GOP (a power cut keeps every completed GOP).
+into a byte sink: an init segment (ftyp+moov) then one moof+mdat fragment per GOP (the
+camera's gop_s; 1 s by default). The ring (emulators/gop_ring.py) keeps whole GOPs; a clip is
+the init segment + ring fragments + the fragments that follow, written to disk GOP by GOP.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import struct
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from protocols import audio_marks
+from emulators.audio_track import AudioSpec, AudioTrack
 from protocols.timecode import FLAG_CLOCK_UNSET, FLAG_REFERENCE, Timecode, TimecodeRenderer
 
 
@@ -61,17 +60,19 @@ class PendingGop:
 _GOP_BYTES: dict[tuple, int] = {}
 
 
-def estimated_gop_bytes(fmt: "VideoFormat", complexity: float, audio: "AudioSpec | None" = None) -> int:
-    """Bytes one GOP of this format and scene complexity takes, measured once by really
+def estimated_gop_bytes(fmt: "VideoFormat", complexity: float, audio: "AudioSpec | None" = None, gop_frames: int | None = None) -> int:
+    """Bytes one GOP of this format, length and scene complexity takes, measured once by really
     encoding three GOPs of the sensor's picture (the steady-state second and third are
     averaged) and cached: the camera's buffer accounting uses its encoder's actual rate."""
-    key = (fmt, round(complexity, 2), audio is not None)
+    n = gop_frames or fmt.fps
+    key = (fmt, round(complexity, 2), audio is not None, n)
     if key not in _GOP_BYTES:
-        session = EncoderSession(fmt, Sensor(fmt, "RATE-PROBE"), audio)
+        session = EncoderSession(fmt, Sensor(fmt, "RATE-PROBE"), audio, n)
         frags: list[Fragment] = []
+        gop_ms = n * 1000 / fmt.fps
         for g in range(4):
-            frags += session.encode_gop([g * 1000 + round(i * 1000 / fmt.fps) for i in range(fmt.fps)], False, complexity,
-                                        (g + 1) * 1000, 0 if audio is not None else None)
+            frags += session.encode_gop([round(g * gop_ms + i * 1000 / fmt.fps) for i in range(n)], False, complexity,
+                                        round((g + 1) * gop_ms), 0 if audio is not None else None)
         frags += session.close()
         _GOP_BYTES[key] = int(sum(f.size for f in frags[1:3]) / 2)
     return _GOP_BYTES[key]
@@ -160,64 +161,11 @@ class Sensor:
         return buf
 
 
-@dataclass(frozen=True)
-class AudioSpec:
-    """The camera's microphone: it hears the audio time marks of protocols/audio_marks.py
-    (a quiet tone and a beep at every whole second of the device clock), encoded as AAC."""
-
-    offset_ms: float = 0.0  # sound recorded this much later than the picture (A/V sync error)
-
-
-class AudioTrack:
-    """AAC, 48 kHz mono, continuous across GOPs; silent where the policy says so."""
-
-    def __init__(self, container, spec: AudioSpec) -> None:
-        self.spec = spec
-        self.rate = audio_marks.SAMPLE_RATE
-        stream = container.add_stream("aac", rate=self.rate)
-        stream.layout = "mono"
-        self.stream = stream
-        self._fifo = np.zeros(0, dtype=np.float32)
-        self._next_ms: float | None = None  # device time of the next sample to synthesize
-        self._pts = 0
-        self.frame_size = 1024
-
-    def capture(self, start_ms: float, end_ms: float, audible_from_ms: float | None) -> list:
-        """Samples for device time up to end_ms; silence before audible_from_ms (None: all
-        silent). Returns the AAC packets that became ready."""
-        if self._next_ms is None:
-            self._next_ms = float(start_ms)
-        n = int(round((end_ms - self._next_ms) * self.rate / 1000.0))
-        if n <= 0:
-            return []
-        heard_at = self._next_ms - self.spec.offset_ms  # what the microphone carries for this sample slot
-        pcm = audio_marks.synthesize(heard_at, n, self.rate)
-        times = audio_marks.sample_times_ms(self._next_ms, n, self.rate)
-        if audible_from_ms is None:
-            pcm[:] = 0.0
-        else:
-            pcm[times < audible_from_ms] = 0.0
-        self._next_ms += n * 1000.0 / self.rate
-        self._fifo = np.concatenate((self._fifo, pcm))
-        packets = []
-        while self._fifo.size >= self.frame_size:
-            chunk, self._fifo = self._fifo[: self.frame_size], self._fifo[self.frame_size :]
-            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
-            frame.sample_rate = self.rate
-            frame.pts = self._pts
-            frame.time_base = Fraction(1, self.rate)
-            self._pts += self.frame_size
-            packets += self.stream.encode(frame)
-        return packets
-
-    def flush(self) -> list:
-        return list(self.stream.encode(None))
-
-
 class EncoderSession:
-    """A continuous H.264 (+ AAC) encode into fragmented MP4, one fragment per GOP."""
+    """A continuous H.264 (+ AAC) encode into fragmented MP4, one fragment per GOP of
+    ``gop_frames`` frames (default: one second)."""
 
-    def __init__(self, fmt: VideoFormat, sensor: Sensor, audio: AudioSpec | None = None) -> None:
+    def __init__(self, fmt: VideoFormat, sensor: Sensor, audio: AudioSpec | None = None, gop_frames: int | None = None) -> None:
         self.fmt = fmt
         self.sensor = sensor
         self._sink = _Sink()
@@ -225,6 +173,7 @@ class EncoderSession:
             self._sink, "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}
         )
         fps = fmt.fps
+        keyint = gop_frames or fps
         stream = self._container.add_stream(
             "libx264",
             rate=fps,
@@ -232,7 +181,7 @@ class EncoderSession:
                 "preset": "ultrafast",
                 "tune": "zerolatency",
                 "crf": str(fmt.crf),
-                "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:threads={X264_THREADS}",
+                "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0:bframes=0:threads={X264_THREADS}",
             },
         )
         stream.width = fmt.width
@@ -308,43 +257,6 @@ class EncoderSession:
         return out
 
 
-class GopRing:
-    """Keeps the newest GOPs that cover at least ``seconds`` (and, when set, at most
-    ``max_bytes``: a buffer sized in bytes falls short at high bitrate). Items are encoded
-    Fragments, or PendingGops when encoding is deferred (time-bounded rings only)."""
-
-    def __init__(self, seconds: float, max_bytes: int | None = None) -> None:
-        self.seconds = seconds
-        self.max_bytes = max_bytes
-        self._items: deque = deque()
-
-    def push(self, fragment: Fragment | PendingGop, live_edge_utc_ms: int) -> None:
-        self._items.append(fragment)
-        keep_from = live_edge_utc_ms - int(round(self.seconds * 1000))
-        while len(self._items) > 1 and self._items[1].start_utc_ms <= keep_from:
-            self._items.popleft()
-        if self.seconds <= 0:
-            self._items.clear()
-        if self.max_bytes is not None:
-            while self._items and sum(f.size for f in self._items) > self.max_bytes:
-                self._items.popleft()
-
-    def drain(self) -> list:
-        items = list(self._items)
-        self._items.clear()
-        return items
-
-    def clear(self) -> None:
-        self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def bytes(self) -> int:
-        return sum(f.size for f in self._items)
-
-
 class ClipWriter:
     """Writes init segment + fragments to disk as they arrive."""
 
@@ -353,25 +265,28 @@ class ClipWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("wb")
         self._fh.write(init_segment)
+        self._ends = [len(init_segment)]  # file size after the init segment and after each fragment
+        self._starts: list[int] = []  # device-clock UTC of each fragment's first frame
         self.first_utc_ms: int | None = None
-        self.last_utc_ms: int | None = None
         self.fragments = 0
 
     def write(self, fragments: list[Fragment]) -> None:
         for f in fragments:
             self._fh.write(f.data)
             self.fragments += 1
+            self._starts.append(f.start_utc_ms)
+            self._ends.append(self._ends[-1] + f.size)
             if self.first_utc_ms is None:
                 self.first_utc_ms = f.start_utc_ms
-            self.last_utc_ms = f.end_utc_ms
         self._fh.flush()
 
     def close(self) -> None:
         self._fh.close()
 
-    def abandon(self) -> None:
-        """Power cut: the OS file handle goes away; bytes already written stay on disk."""
-        self._fh.close()
-
-
-FrameClock = Callable[[float], int]
+    def keep_only(self, fragments: int, init_segment: bool = True) -> None:
+        """Power cut: only what had been made durable survives: the init segment and the first
+        ``fragments`` fragments (nothing at all without the init segment)."""
+        size = self._ends[fragments] if init_segment else 0
+        self._fh.truncate(size)
+        self.fragments = fragments if init_segment else 0
+        self.first_utc_ms = self._starts[0] if self.fragments else None

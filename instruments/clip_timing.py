@@ -15,6 +15,7 @@ from protocols import audio_marks
 MIN_DRIFT_SPAN_S = 2.0  # shorter clips give no drift figure: 1 ms of rounding would be 500 ppm
 STUB_SEGMENT_S = 0.1  # a leading audio stretch shorter than this, then a hole, is a muxer artefact
 AUDIO_CONTIGUOUS_S = 0.002
+EDGE_MARKS = 3  # av_offset_first_ms / _last_ms: median over this many marks (seconds) at each end
 
 
 @dataclass
@@ -175,9 +176,12 @@ class AudioAnalysis:
     start_utc_ms: float | None = None  # first non-silent sample, on the video timecode
     end_utc_ms: float | None = None
     beeps: int = 0  # audio time marks found
+    marks_read: int = 0  # of them, marks whose second number was read (the offset is unambiguous)
     av_offset_ms: float | None = None  # median; > 0: sound comes later than the picture
     av_offset_min_ms: float | None = None
     av_offset_max_ms: float | None = None
+    av_offset_first_ms: float | None = None  # median over the first EDGE_MARKS marks (a drifting sound clock ...)
+    av_offset_last_ms: float | None = None  # ... shows here: the offset at the end of the clip)
     dropouts: int = 0  # holes in the audio timeline after its start
     notes: list[str] = field(default_factory=list)
 
@@ -213,7 +217,7 @@ def audio_timing(chunks: list[tuple[float, np.ndarray]], rate: int, utc_at: Call
     out.track_start_utc_ms = _round(utc_at(segments[0][0]))
     last_t, last_x = segments[-1]
     out.end_utc_ms = _round(utc_at(last_t + last_x.size / rate))
-    offsets = []
+    marks: list[tuple[float, int | None]] = []  # (video timecode at the beep, the second it marks if read)
     for t, x in segments:
         if out.start_utc_ms is None:
             first = audio_marks.first_sound(x, rate)
@@ -222,20 +226,35 @@ def audio_timing(chunks: list[tuple[float, np.ndarray]], rate: int, utc_at: Call
         for onset in audio_marks.beep_onsets(x, rate):
             utc = utc_at(t + onset / rate)
             if utc is not None:
-                offsets.append(utc - round(utc / 1000.0) * 1000.0)
+                code = audio_marks.read_code(x, onset, rate)
+                marks.append((utc, None if code is None else audio_marks.nearest_second(code, utc)))
     if out.start_utc_ms is None:
         out.notes.append(f"the audio is silent throughout (below {audio_marks.SILENCE_DBFS:g} dBFS)")
-    out.beeps = len(offsets)
-    if offsets:
-        arr = np.array(offsets)
-        ref = float(np.median(arr))
-        arr = ((arr - ref + 500.0) % 1000.0) - 500.0 + ref  # unwrap around the median (period 1 s)
-        out.av_offset_ms = round(float(np.median(arr)), 2)
-        out.av_offset_min_ms = round(float(arr.min()), 2)
-        out.av_offset_max_ms = round(float(arr.max()), 2)
+    out.beeps = len(marks)
+    if marks:
+        _offsets(out, marks)
     elif out.start_utc_ms is not None:
         out.notes.append("no audio time marks (1 kHz beeps at whole seconds) found: A/V offset not measured")
     return out
+
+
+def _offsets(out: AudioAnalysis, marks: list[tuple[float, int | None]]) -> None:
+    """Each mark's offset: the video timecode at the beep minus the second it marks. A mark
+    whose number was not read is placed on the whole second nearest the read marks' median
+    (on the nearest whole second when none was read: then the offset is known only modulo 1 s)."""
+    read = [utc - second * 1000.0 for utc, second in marks if second is not None]
+    out.marks_read = len(read)
+    if read:
+        ref = float(np.median(read))
+    else:
+        ref = float(np.median([utc - round(utc / 1000.0) * 1000.0 for utc, _ in marks]))
+        out.notes.append("no audio mark carried a readable second number: the A/V offset is known only modulo 1 s")
+    arr = np.array([utc - second * 1000.0 if second is not None else ((utc - ref + 500.0) % 1000.0) - 500.0 + ref for utc, second in marks])
+    out.av_offset_ms = round(float(np.median(arr)), 2)
+    out.av_offset_min_ms = round(float(arr.min()), 2)
+    out.av_offset_max_ms = round(float(arr.max()), 2)
+    out.av_offset_first_ms = round(float(np.median(arr[:EDGE_MARKS])), 2)
+    out.av_offset_last_ms = round(float(np.median(arr[-EDGE_MARKS:])), 2)
 
 
 def _round(value: float | None) -> float | None:

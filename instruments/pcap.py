@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 import struct
 from pathlib import Path
 
 from emulators.air import Point, PathLossModel, Transmission, distance_ft
-from protocols.blell import DLT_BLUETOOTH_LE_LL_WITH_PHDR, adv_pdu, phdr_record
+from protocols.blell import DLT_BLUETOOTH_LE_LL_WITH_PHDR, adv_pdu, ll_packet, phdr_header
 
 
 class PcapWriter:
@@ -30,19 +31,38 @@ class PcapWriter:
 
 
 class AirCapture:
-    """A monitor on the air: every advertising PDU put on the air, with the RSSI a sniffer
-    at ``position`` would measure (mean path loss, no fading), timestamped in scene UTC."""
+    """A monitor on the air: every advertising PDU put on the air (each channel of every
+    advertising event), with the RSSI a sniffer at ``position`` would measure (mean path
+    loss, no fading), timestamped in scene UTC. The air reports an event's later channels
+    ahead of their time; records are held until nothing earlier can come, so the file is
+    in time order."""
 
     def __init__(self, path: Path, *, epoch_utc_ms: int, position: Point = (0.0, 0.0), model: PathLossModel | None = None) -> None:
         self.writer = PcapWriter(path)
         self.epoch_s = epoch_utc_ms / 1000.0
         self.position = position
         self.model = model or PathLossModel()
+        # the advertising event in progress: the same PDU and RSSI on every channel
+        self._event: tuple[tuple[str, bytes, Point], float, bytes] = (("", b"", (0.0, 0.0)), 0.0, b"")
+        self._pending: list[tuple[float, int, bytes]] = []  # (t, arrival order, record), a heap
+        self._count = 0
 
     def __call__(self, tx: Transmission) -> None:
-        rssi = self.model.mean_rssi(distance_ft(tx.position, self.position))
-        pdu = adv_pdu(tx.address, tx.adv_data)
-        self.writer.write(self.epoch_s + tx.t, phdr_record(pdu, adv_channel=tx.channel, rssi_dbm=rssi))
+        key, rssi, packet = self._event
+        if key != (tx.address, tx.adv_data, tx.position):
+            key = (tx.address, tx.adv_data, tx.position)
+            rssi = self.model.mean_rssi(distance_ft(tx.position, self.position))
+            packet = ll_packet(adv_pdu(tx.address, tx.adv_data))
+            self._event = (key, rssi, packet)
+        pending = self._pending
+        while pending and pending[0][0] <= tx.t:
+            t, _, record = heapq.heappop(pending)
+            self.writer.write(self.epoch_s + t, record)
+        self._count += 1
+        heapq.heappush(pending, (tx.t, self._count, phdr_header(adv_channel=tx.channel, rssi_dbm=rssi) + packet))
 
     def close(self) -> None:
+        while self._pending:
+            t, _, record = heapq.heappop(self._pending)
+            self.writer.write(self.epoch_s + t, record)
         self.writer.close()

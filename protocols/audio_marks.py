@@ -4,14 +4,18 @@ The signal (48 kHz mono, float in [-1, 1]) is a function of the device clock onl
 
 * a quiet continuous 400 Hz tone (``TONE_LEVEL``, about -30 dBFS): "audio is present";
 * a 50 ms 1 kHz beep (``BEEP_LEVEL``, -6 dBFS, 2 ms raised-cosine ramps) whose onset is at
-  every whole UTC second of the device clock.
+  every whole UTC second of the device clock;
+* from 60 ms after each beep's onset, the number of that second: 16 bits of the UTC second
+  (seconds since 1970 mod 65536) and a CRC-4, 20 bits of 10 ms each, most significant first,
+  as two tones (FSK: 2 kHz for 0, 3 kHz for 1, ``CODE_LEVEL`` -14 dBFS).
 
-Both frequencies have a whole number of periods per second, so the phase is a function of
-the time of day: blocks synthesized separately join without a click, and the same instant
-always gives the same sample value. The analyzer finds the beep onsets in decoded PCM
-(sub-millisecond on clean PCM, ~1 ms through AAC) and compares each with the video timecode
-at the same container time: the difference to the nearest whole second is the A/V offset
-(unambiguous within +-500 ms). The first non-silent sample is where audio starts.
+Every frequency has a whole number of periods per second (and per bit), so the phase is a
+function of the time of day: blocks synthesized separately join without a click, and the same
+instant always gives the same sample value. The analyzer finds the beep onsets in decoded PCM
+(sub-millisecond on clean PCM, ~1 ms through AAC), reads the second each beep marks, and
+compares it with the video timecode at the same container time: that difference is the A/V
+offset, unambiguous for offsets up to 9 hours (beeps whose number cannot be read are placed
+on the nearest second to the others). The first non-silent sample is where audio starts.
 
 Pure numpy: no I/O.
 """
@@ -32,6 +36,15 @@ BEEP_MS = 50.0
 BEEP_RAMP_MS = 2.0
 SILENCE_DBFS = -50.0  # below this RMS (over DETECT_WINDOW_MS) a stretch counts as silent
 DETECT_WINDOW_MS = 5.0  # boxcar length of the beep detector: nulls at multiples of 200 Hz
+CODE_START_MS = 60.0  # the second's number starts this long after the beep's onset
+CODE_BIT_MS = 10.0
+CODE_BITS = 16  # UTC second mod 65536
+CHECK_BITS = 4  # CRC-4 (x^4 + x + 1) of the 16 bits
+CODE_HZ = (2000, 3000)  # tone of a 0 bit, of a 1 bit
+CODE_LEVEL = 0.2
+CODE_GUARD_MS = 2.0  # each bit is read on its middle, clear of the transitions
+CODE_MIN_LEVEL = 0.001  # a bit's tone must be at least this loud (-60 dBFS) to be read
+CODE_PERIOD = 1 << CODE_BITS
 
 
 def sample_times_ms(t0_ms: float, n_samples: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -39,7 +52,7 @@ def sample_times_ms(t0_ms: float, n_samples: int, sample_rate: int = SAMPLE_RATE
     return t0_ms + np.arange(n_samples, dtype=np.float64) * (1000.0 / sample_rate)
 
 
-def synthesize(t0_ms: float, n_samples: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def synthesize(t0_ms: float, n_samples: int, sample_rate: float = SAMPLE_RATE) -> np.ndarray:
     """The marks for n samples whose first sample is at device-clock time t0_ms (UTC ms, may
     be fractional). float32 mono in [-1, 1]. Calls for consecutive blocks (t0 advanced by
     n * 1000 / sample_rate) join seamlessly."""
@@ -50,9 +63,21 @@ def synthesize(t0_ms: float, n_samples: int, sample_rate: int = SAMPLE_RATE) -> 
     # time within the current second, in ms; computed from t0 mod 1000 so float precision
     # does not depend on how large the epoch count is
     within = (t0_ms % 1000.0) + np.arange(n_samples, dtype=np.float64) * (1000.0 / sample_rate)
+    raw = within.copy()  # ms since the start of t0's second: its whole thousands count the seconds
     within %= 1000.0
-    phase = within / 1000.0  # fraction of a second; both tones have whole periods per second
+    phase = within / 1000.0  # fraction of a second; every tone has whole periods per second
     out = TONE_LEVEL * np.sin(2 * np.pi * TONE_HZ * phase)
+    code_end = CODE_START_MS + (CODE_BITS + CHECK_BITS) * CODE_BIT_MS
+    in_code = (within >= CODE_START_MS) & (within < code_end)
+    if in_code.any():
+        bit = ((within[in_code] - CODE_START_MS) // CODE_BIT_MS).astype(np.int64)
+        secs = np.floor(t0_ms / 1000.0) + np.floor(raw[in_code] / 1000.0)  # the UTC second of each code sample
+        first = int(secs[0])  # seconds only go up within a block: a small table of their words
+        table = np.array([code_word(first + k) for k in range(int(secs[-1]) - first + 1)], dtype=np.int64)
+        words = table[(secs - first).astype(np.int64)]
+        ones = (words >> (CODE_BITS + CHECK_BITS - 1 - bit)) & 1
+        hz = np.where(ones == 1, CODE_HZ[1], CODE_HZ[0])
+        out[in_code] += CODE_LEVEL * np.sin(2 * np.pi * hz * phase[in_code])
     in_beep = within < BEEP_MS
     if in_beep.any():
         t = within[in_beep]
@@ -63,6 +88,21 @@ def synthesize(t0_ms: float, n_samples: int, sample_rate: int = SAMPLE_RATE) -> 
         env[down] = 0.5 - 0.5 * np.cos(np.pi * (BEEP_MS - t[down]) / BEEP_RAMP_MS)
         out[in_beep] += BEEP_LEVEL * env * np.sin(2 * np.pi * BEEP_HZ * phase[in_beep])
     return out.astype(np.float32)
+
+
+def crc4(value: int, bits: int = CODE_BITS) -> int:
+    """CRC-4/ITU (x^4 + x + 1, init 0) of the ``bits`` low bits of value, most significant first."""
+    crc = 0
+    for i in range(bits - 1, -1, -1):
+        top = ((crc >> 3) & 1) ^ ((value >> i) & 1)
+        crc = ((crc << 1) & 0xF) ^ (0x3 if top else 0)
+    return crc
+
+
+def code_word(utc_second: int) -> int:
+    """The 20 bits sent after the beep of this UTC second: second mod 65536, then its CRC-4."""
+    v = utc_second % CODE_PERIOD
+    return (v << CHECK_BITS) | crc4(v)
 
 
 def synthesize_range(t0_ms: float, t1_ms: float, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -186,3 +226,31 @@ def first_sound(pcm: np.ndarray, sample_rate: int = SAMPLE_RATE, *, floor_dbfs: 
         hits = np.nonzero(np.abs(x[w0 : end + 1]) > thr)[0]
         return lo + w0 + (int(hits[0]) if hits.size else 0)
     return None
+
+
+def read_code(pcm: np.ndarray, onset: float, sample_rate: float = SAMPLE_RATE) -> int | None:
+    """The second number (UTC second mod 65536) sent after the beep whose onset is at sample
+    index ``onset`` of pcm, or None when it is cut off, too weak or fails its CRC. Each bit is
+    the louder of the two tones over the middle of its 10 ms."""
+    x = np.asarray(pcm, dtype=np.float64)
+    per_ms = sample_rate / 1000.0
+    width = int(round((CODE_BIT_MS - 2 * CODE_GUARD_MS) * per_ms))
+    n = np.arange(width, dtype=np.float64)
+    word = 0
+    for i in range(CODE_BITS + CHECK_BITS):
+        a = int(round(onset + (CODE_START_MS + i * CODE_BIT_MS + CODE_GUARD_MS) * per_ms))
+        if a < 0 or a + width > x.size:
+            return None
+        chunk = x[a : a + width]
+        m0, m1 = (abs(np.dot(chunk, np.exp(-2j * np.pi * hz * n / sample_rate))) * 2 / width for hz in CODE_HZ)
+        if max(m0, m1) < CODE_MIN_LEVEL or max(m0, m1) < 2.0 * min(m0, m1):
+            return None  # no code here (silence, a cut), or neither tone clearly there
+        word = (word << 1) | int(m1 > m0)
+    value = word >> CHECK_BITS
+    return value if crc4(value) == word & 0xF else None
+
+
+def nearest_second(code: int, approx_utc_ms: float) -> int:
+    """The UTC second whose number is ``code`` (mod 65536) nearest to approx_utc_ms."""
+    approx = approx_utc_ms / 1000.0
+    return int(code + round((approx - code) / CODE_PERIOD) * CODE_PERIOD)

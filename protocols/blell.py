@@ -79,12 +79,16 @@ def ll_packet(pdu: bytes) -> bytes:
     return struct.pack("<I", ADV_ACCESS_ADDRESS) + pdu + crc24(pdu)
 
 
-def phdr_record(pdu: bytes, *, adv_channel: int, rssi_dbm: int, noise_dbm: int = -100) -> bytes:
-    """One link-type-256 record: pseudo-header + LL packet."""
+def phdr_header(*, adv_channel: int, rssi_dbm: float, noise_dbm: float = -100) -> bytes:
+    """The 10-byte pseudo-header of a link-type-256 record."""
     rf = RF_CHANNEL_OF_ADV_CHANNEL.get(adv_channel)
     if rf is None:
         raise ValueError(f"advertising channel must be 37, 38 or 39, got {adv_channel}")
     rssi = max(-128, min(127, int(round(rssi_dbm))))
     noise = max(-128, min(127, int(round(noise_dbm))))
-    header = struct.pack("<BbbBIH", rf, rssi, noise, 0, ADV_ACCESS_ADDRESS, PHDR_FLAGS)
-    return header + ll_packet(pdu)
+    return struct.pack("<BbbBIH", rf, rssi, noise, 0, ADV_ACCESS_ADDRESS, PHDR_FLAGS)
+
+
+def phdr_record(pdu: bytes, *, adv_channel: int, rssi_dbm: float, noise_dbm: float = -100) -> bytes:
+    """One link-type-256 record: pseudo-header + LL packet."""
+    return phdr_header(adv_channel=adv_channel, rssi_dbm=rssi_dbm, noise_dbm=noise_dbm) + ll_packet(pdu)

@@ -12,7 +12,7 @@ Wire layout (31 bytes of AdvData; see docs/signal-codec.md)::
     10     source class (CEW, holster, vehicle, camera)
     11     event code within the class
     12..15 reserved, zero
-    16..18 advert sequence counter, 24-bit little endian (increments per advert)
+    16..18 payload sequence counter, 24-bit little endian (bumped per new payload, repeated by its adverts)
     19     reserved, zero
     20..21 event id, 16-bit little endian (all adverts of one event share it)
     22..23 reserved, zero

@@ -16,6 +16,7 @@ import numpy as np
 from instruments.clock_page import render_page, serve_in_thread
 from instruments.filmed_screen import Camera
 from instruments.frame_timecode import read_image, read_image_timecodes
+from protocols import audio_marks
 from protocols.qr_timecode import payload, qr_matrix
 from protocols.timecode import Timecode
 from tests.conftest import require_tool
@@ -90,6 +91,8 @@ def test_javascript_encoder_draws_the_python_symbols(tmp_path):
     sound = drawn["sound"]
     assert "error" not in sound, sound
     assert sound["scheduledUntil"] % 1000 == 0 and before_ms < sound["scheduledUntil"] <= after_ms + 3000
+    # ... each followed by the number of its second, the same bits as protocols/audio_marks.py
+    assert sound["codes"] == {str(v): audio_marks.code_word(v // 1000) for v in values}
 
 
 def test_bwc_clock_serve_and_usage_errors(tmp_path):

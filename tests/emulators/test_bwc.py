@@ -1,6 +1,7 @@
 """Body camera behaviours through the real air: states, Signal rules, buttons."""
 
 from emulators.camera import CameraState
+from protocols.signal import Event
 from tests.emulators.scene_helpers import clip_reasons, play, profile
 
 
@@ -87,3 +88,17 @@ def test_power_cut_keeps_completed_gops(tmp_path):
     vs = play(_scene([{"t": 10, "do": "record", "target": "B"}, {"t": 20.5, "do": "power_cut", "target": "B"}], end_s=22), tmp_path)
     clip = vs.bwcs["B"].core.clips[0]
     assert clip.stop_reason == "power-loss" and clip.path.exists() and clip.fragments >= 9
+
+
+def test_lost_clips_defect_announces_signal_recordings_it_never_exports(tmp_path):
+    vs = play(_scene([{"t": 10, "do": "cew", "target": "P", "event": "armed"}, {"t": 14, "do": "stop", "target": "B"},
+                      {"t": 45, "do": "record", "target": "B"}, {"t": 48, "do": "stop", "target": "B"}], end_s=50,
+                     extra_officers=[{"name": "W", "bwc": "X6TST00W1", "position": [0, 15]}]), tmp_path,
+              profile({"bwc": {"loses_signal_clips": True}}))
+    b = vs.bwcs["B"]
+    assert [s for _, s in b.core.state_log].count("RECORDING") == 2  # it did record both times
+    assert [c.trigger.reason for c in b.core.clips] == ["BUTTON"]  # only the button recording reaches the export
+    folder = b.core.clips[0].path.parent
+    assert sorted(p.suffix for p in folder.iterdir() if p.name.startswith("X6TST00B1_")) == [".json", ".mp4"]
+    heard = [h.loop_t for h in vs.bwcs["W"].heard if h.frame.serial == "X6TST00B1" and h.frame.event is Event.CAMERA_RECORDING_STARTED]
+    assert heard and 10 < heard[0] < 11  # the Signal recording was announced on the air as usual

@@ -41,3 +41,26 @@ def test_holster_draw_and_cew_events_on_the_air(tmp_path):
     assert 2 <= len(presence) <= 5  # ~1/s idle presence before any event (95 % delivery at 10 ft)
     burst = [h for h in heard if h.frame.event is Event.CEW_ARC and 20 <= h.loop_t < 21]
     assert len(burst) >= 15  # 20/s during the burst
+
+
+def test_drift_accumulates_from_the_last_sync_before_the_scene(tmp_path):
+    """0.5 s/h (139 ppm) since a sync 8 h before the scene: the clock is ~4 s off at the start."""
+    vs = play(_scene([{"t": 10, "do": "record", "target": "B"}, {"t": 12, "do": "stop", "target": "B"}], end_s=14), tmp_path,
+              profile({"bwc": {"clock": {"drift_ppm": 139.0, "synced_h_before": 8.0}}}))
+    (clip,) = vs.bwcs["B"].core.clips
+    t = clip.trigger.loop_t
+    assert clip.trigger.utc_ms - vs.clock.utc_ms(t) == round((8 * 3600 + t) * 139e-6 * 1000)  # 4004 ms
+
+
+def test_a_profiles_radio_settings_reach_the_air(tmp_path):
+    """A CEW 6 dB weaker starts the camera 15 ft away, not the one 25 ft away; the cameras
+    scan with the profile's interval and window."""
+    scene = {"name": "t", "end_s": 12,
+             "officers": [{"name": "S", "cew": "X8CLK000S", "position": [0, 0]},
+                          {"name": "N", "bwc": "X6CLK00N1", "position": [15, 0]}, {"name": "F", "bwc": "X6CLK00F1", "position": [0, 25]}],
+             "timeline": [{"t": 5, "do": "cew", "target": "S", "event": "armed"}, {"t": 10, "do": "stop_all"}]}
+    vs = play(scene, tmp_path, profile({"cew": {"tx_power_dbm": -6.0}, "bwc": {"scan_interval_ms": 100.0, "scan_window_ms": 50.0}}))
+    assert [c.trigger.reason for c in vs.bwcs["N"].core.clips] == ["CEW_ARMED"] and vs.bwcs["F"].core.clips == []
+    assert vs.air.node("CEW-S").tx_power_db == -6.0
+    camera = vs.air.node("BWC-N").controller
+    assert (camera.le_scan_interval * 0.625, camera.le_scan_window * 0.625) == (100.0, 50.0)

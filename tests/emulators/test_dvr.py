@@ -68,3 +68,35 @@ def test_group_stop_from_bwc_defect(tmp_path):
               profile(base="group-stop-from-bwc"))
     assert all(vs.bwcs[n].core.clips and vs.bwcs[n].core.clips[0].stop_reason in ("button", "group-stop") for n in ("G1", "G2", "G3"))
     assert vs.dvrs["CAR-G"].front.clips[0].stop_reason == "group-stop"
+
+
+def test_slow_dvr_start_defect(tmp_path):
+    vs = play(_inputs([{"t": 10, "do": "record", "target": "V"}, {"t": 16, "do": "stop_all"}], end_s=20), tmp_path,
+              profile({"dvr": {"start_delay_s": 2.5}}))
+    bwc_start = vs.bwcs["V"].core.clips[0].trigger.loop_t
+    assert [round(c.trigger.loop_t - bwc_start, 3) for c in vs.dvrs["CAR-1"].cameras for c in c.clips] == [2.5, 2.5]
+
+
+def test_slow_group_start_defect(tmp_path):
+    vs = play(_group([{"t": 10, "do": "record", "target": "G1"}, {"t": 20, "do": "dvr_stop", "target": "CAR-G"}]), tmp_path,
+              profile({"dvr": {"group_start_delay_s": 2.5}}, base="watchguard-like"))
+    first = vs.bwcs["G1"].core.clips[0].trigger.loop_t
+    assert [round(vs.bwcs[n].core.clips[0].trigger.loop_t - first, 2) for n in ("G2", "G3")] == [2.5, 2.5]
+    assert vs.dvrs["CAR-G"].front.clips[0].trigger.loop_t - first < 0.1  # the DVR itself starts at once
+
+
+def test_cross_wired_dvr_follows_the_next_vehicles_camera(tmp_path):
+    vs = play(_inputs([{"t": 10, "do": "record", "target": "V"}, {"t": 14, "do": "stop_all"},
+                       {"t": 20, "do": "record", "target": "W"}, {"t": 24, "do": "stop_all"}], end_s=27), tmp_path,
+              profile({"dvr": {"cross_wired": True}}))
+    started = {car: [round(c.trigger.loop_t) for c in vs.dvrs[car].front.clips] for car in ("CAR-1", "CAR-2")}
+    assert started == {"CAR-1": [20], "CAR-2": [10]}  # V's activation starts W's cruiser and the other way round
+    assert all(c.trigger.sender_serial == "X6TST00V1" for c in vs.dvrs["CAR-2"].front.clips)
+
+
+def test_dvr_without_evidence_signing(tmp_path):
+    vs = play(_inputs([{"t": 10, "do": "record", "target": "V"}, {"t": 14, "do": "stop_all"}], end_s=17), tmp_path,
+              profile({"dvr": {"signs_evidence": False}}))
+    dvr_folder = vs.dvrs["CAR-1"].front.clips[0].path.parent
+    bwc_folder = vs.bwcs["V"].core.clips[0].path.parent
+    assert not (dvr_folder / "manifest.sig.json").exists() and (bwc_folder / "manifest.sig.json").exists()

@@ -5,7 +5,8 @@ from pathlib import Path
 import av
 import pytest
 
-from emulators.video import ClipWriter, EncoderSession, GopRing, Sensor, VideoFormat
+from emulators.gop_ring import GopRing
+from emulators.video import ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
 from instruments.clip_analyzer import analyze_clip
 
 EPOCH = 1_780_000_000_000
@@ -31,7 +32,7 @@ def test_one_fragment_per_gop_and_init_segment():
 def test_ring_keeps_the_configured_seconds_and_a_clip_of_it_decodes(tmp_path: Path):
     fmt = VideoFormat(320, 180, 10)
     s = EncoderSession(fmt, Sensor(fmt, "X6BWC00A1"))
-    ring = GopRing(5.0)
+    ring: GopRing[Fragment] = GopRing(5.0)
     for sec in range(12):
         for f in s.encode_gop(_gop(fmt, sec)):
             ring.push(f, EPOCH + (sec + 1) * 1000)
@@ -56,7 +57,7 @@ def test_byte_budget_ring_falls_short():
     for sec in range(8):
         frags += s.encode_gop(_gop(fmt, sec))
     budget = sum(f.size for f in frags[-3:])
-    ring = GopRing(30.0, max_bytes=budget)
+    ring: GopRing[Fragment] = GopRing(30.0, max_bytes=budget)
     for f in frags:
         ring.push(f, f.end_utc_ms)
     assert len(ring) == 3 and ring.bytes <= budget
@@ -67,3 +68,22 @@ def test_bad_formats_are_refused():
         VideoFormat(641, 360)
     with pytest.raises(ValueError, match="fps"):
         VideoFormat(fps=0)
+
+
+def _pending(second, fps=10, gop=1):
+    times = tuple(EPOCH + second * 1000 + round(i * 1000 / fps) for i in range(fps * gop))
+    return PendingGop(times[0], times[0] + gop * 1000, times, False, 0.0)
+
+
+def test_ring_in_gops_honours_fractional_seconds_and_in_frames_counts_frames():
+    ring = GopRing(29.7)
+    for sec in range(40):
+        ring.push(_pending(sec), EPOCH + (sec + 1) * 1000)
+    kept = ring.drain()
+    assert (EPOCH + 40_000 - kept[0].start_utc_ms) / 1000 == 30  # whole GOPs reaching back >= 29.7 s: 30, not 29
+    frames = GopRing(29.7, frames=297)
+    for sec in range(40):
+        frames.push(_pending(sec), EPOCH + (sec + 1) * 1000)
+    assert len(frames) == 30  # the fewest GOPs that hold 297 frames
+    # 4 frames of the GOP in progress are in the buffer: 293 ring frames remain, so 29 whole GOPs
+    assert [g.start_utc_ms for g in frames.drain(frames_in_progress=4)][0] == EPOCH + 11_000

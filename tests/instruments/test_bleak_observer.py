@@ -63,7 +63,8 @@ def test_unmodified_bleak_scanner_over_bumble_hears_cew_and_camera(tmp_path):
     delivered = [d for d in air.stats.deliveries if d.receiver == "OBSERVER" and d.received and d.t < stopped]
     assert len(observer.sightings) == len(delivered) > 100  # (a PDU sent as the scan stops arrives after it)
     assert [s.rssi for s in observer.sightings] == [int(round(d.rssi_dbm)) for d in delivered]
-    assert [s.t for s in observer.sightings] == pytest.approx([d.t for d in delivered])
+    # the report reaches the host at the start of the advertising event: at most 1.1 ms before the PDU on 39
+    assert [s.t for s in observer.sightings] == pytest.approx([d.t for d in delivered], abs=0.0011)
 
     cew, cam = (next(d for d in observer.devices() if d.serial == s) for s in (CEW, BWC))
     assert (cew.kind, cew.address, cew.events) == ("cew", static_random_address("CEW-A"), ["CEW_PRESENCE", "CEW_ARMED"])
