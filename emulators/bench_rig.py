@@ -50,7 +50,7 @@ async def run(args) -> int:
     work = Path(args.evidence).with_suffix(".rig")
     cams: list[BwcEmulator] = []
     for serial, pos in args.camera:
-        core = CameraCore(CameraIdentity(serial, profile.bwc.model, profile.bwc.firmware, profile.name, "bwc"), DeviceClock(clock),
+        core = CameraCore(CameraIdentity(serial, profile.bwc.model, profile.bwc.firmware, "bwc"), DeviceClock(clock),
                           profile.bwc.video, profile.bwc.pre_event_s, work, audio=AudioSpec(profile.bwc.av_offset_ms) if profile.bwc.audio else None,
                           buffer_audio=profile.bwc.buffer_audio)
         cam = BwcEmulator(serial, radio(air, f"BWC-{serial}", pos, kind="bwc"), profile.bwc, core)

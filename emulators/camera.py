@@ -72,7 +72,6 @@ class CameraIdentity:
     serial: str
     model: str
     firmware: str
-    profile: str
     role: str  # "bwc", "dvr-front", "dvr-rear"
 
 
@@ -339,7 +338,6 @@ class CameraCore:
             "device_serial": ident.serial,
             "model": ident.model,
             "firmware": ident.firmware,
-            "profile": ident.profile,
             "role": ident.role,
             "clip": clip.path.name,
             "trigger_reason": clip.trigger.reason,

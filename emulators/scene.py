@@ -20,7 +20,7 @@ from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import DvrEmulator
 from emulators.profiles import ClockSpec, Profile
 from emulators.scene_actions import ACTIONS
-from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references
+from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references, rear_serial, signal_serial
 from emulators.signal_source import SignalSourceEmulator
 from emulators.audio_track import AudioSpec
 from emulators.video import VideoFormat
@@ -243,7 +243,7 @@ class VirtualScene:
     def _camera(self, serial: str, role: str, fmt, pre_event_s: float, clock: DeviceClock, **kw) -> CameraCore:
         p = self.profile
         vendor = p.bwc if role == "bwc" else p.dvr
-        return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, p.name, role), clock, fmt, pre_event_s,
+        return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, role), clock, fmt, pre_event_s,
                           self.evidence_dir, **kw)
 
     async def build(self) -> None:
@@ -277,12 +277,11 @@ class VirtualScene:
             clock = _device_clock(self.clock, d.clock)
             same = {"gop_s": d.gop_s, "signs_evidence": d.signs_evidence, "evidence_key": d.evidence_key}
             front = self._camera(v.dvr_serial, "dvr-front", self.video_override or d.front_video, d.pre_event_s, clock, **same)
-            rear_serial = v.dvr_serial[:-1] + "R"
-            rear = self._camera(rear_serial, "dvr-rear", self.video_override or d.rear_video, d.rear_pre_event_s, clock, **same)
-            signal_serial = v.signal_serial or ("S" + v.dvr_serial[1:])
-            unit = SignalSourceEmulator(signal_serial, radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle",
+            rear = rear_serial(v.dvr_serial)
+            rear_cam = self._camera(rear, "dvr-rear", self.video_override or d.rear_video, d.rear_pre_event_s, clock, **same)
+            unit = SignalSourceEmulator(v.signal_serial or signal_serial(v.dvr_serial), radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle",
                                                              tx_power_db=d.signal.tx_power_dbm), d.signal, SourceClass.VEHICLE)
-            self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, pairing.vehicle_id, paired, d, front, rear, clock, unit)
+            self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, pairing.vehicle_id, paired, d, front, rear_cam, clock, unit)
         for dvr in self.dvrs.values():
             await dvr.start()
         network = [dvr.address for dvr in self.dvrs.values()]

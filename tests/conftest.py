@@ -83,9 +83,21 @@ def bwc(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.C
                           env={**os.environ, **(env or {})})
 
 
+def scene_cache_env() -> dict[str, str]:
+    """The self-test's profile runs share played scenes (fixtures/scene_cache.py): one folder per
+    test session, shared by the xdist workers."""
+    import tempfile
+
+    root = os.environ.get("BWC_TEST_SCENE_CACHE")
+    if root is None:
+        root = os.environ["BWC_TEST_SCENE_CACHE"] = tempfile.mkdtemp(prefix="bwc-scene-cache-")
+    return {"BWC_SCENE_CACHE": root}
+
+
 def _run(out: Path, profile: str, key: TestKey) -> Run:
     proc = bwc("run", "--out", str(out), "--force", "--profile", profile, "--seed", "0", "--agency", COVER["agency"],
-               "--project", COVER["project"], "--operator", COVER["operator"], env={"BWC_SIGNING_KEY": str(key.private_pem)})
+               "--project", COVER["project"], "--operator", COVER["operator"],
+               env={"BWC_SIGNING_KEY": str(key.private_pem), **scene_cache_env()})
     assert (out / "report.json").exists(), f"bwc run --profile {profile} wrote no report:\n{proc.stdout}\n{proc.stderr}"
     assert (out / "signature.json").exists(), f"bwc run --profile {profile} did not sign the run:\n{proc.stderr}"
     return Run(out, proc.stdout, proc.returncode)
@@ -110,6 +122,13 @@ def reference_copy(reference_run, tmp_path) -> Path:
 
 
 SHARED_RUNS = {"reference_run", "short_buffer_run", "reference_copy"}
+
+
+def pytest_configure(config):
+    """One scene cache for the whole session: made by the controller, inherited by the xdist
+    workers (they start after this hook)."""
+    if not hasattr(config, "workerinput"):
+        scene_cache_env()
 # tests that start and stop the machine's systemd-udevd or attach loop devices: one at a time
 DOCK_MODULES = {"test_dock.py", "test_dock_watcher.py", "test_devices_cli.py", "test_bench_target.py"}
 

@@ -60,7 +60,7 @@ class LiveAir:
         self.air = Air(seed=4)
         self.served = await serve_air_controller(self.air, "DEVICES", (3.0, 3.0))
         self.cew = SignalSourceEmulator(CEW, radio(self.air, "CEW-A", (0.0, 0.0), kind="cew"), profile.cew, SourceClass.CEW)
-        core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "reference", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
+        core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
                           VideoFormat(320, 180, 5), 2.0, self.tmp)
         self.camera = BwcEmulator(BWC, radio(self.air, "BWC-B", (6.0, 0.0), kind="bwc"), profile.bwc, core)
         await self.cew.start()

@@ -25,7 +25,7 @@ def test_cew_over_tcp_transport_activates_camera_on_the_air(tmp_path):
         served = await serve_air_controller(air, "CEW-TCP", (0.0, 0.0), kind="cew")
         device, transport = await device_on_transport(served.client_spec, "CEW-TCP")
         cew = SignalSourceEmulator("X8TCP0001", device, profile.cew, SourceClass.CEW)
-        core = CameraCore(CameraIdentity("X6TCP00B1", "m", "f", "reference", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
+        core = CameraCore(CameraIdentity("X6TCP00B1", "m", "f", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
                           VideoFormat(320, 180, 5), 30.0, tmp_path)
         bwc = BwcEmulator("X6TCP00B1", radio(air, "BWC-B", (10.0, 0.0), kind="bwc"), profile.bwc, core)
         await bwc.start()

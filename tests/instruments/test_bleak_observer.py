@@ -36,7 +36,7 @@ async def _scene(tmp_path: Path):
     profile = get_profile("reference")
     air = Air(seed=5)
     cew = SignalSourceEmulator(CEW, radio(air, "CEW-A", (0.0, 0.0), kind="cew"), profile.cew, SourceClass.CEW)
-    core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "reference", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
+    core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
                       VideoFormat(320, 180, 5), 2.0, tmp_path)
     bwc = BwcEmulator(BWC, radio(air, "BWC-B", (10.0, 0.0), kind="bwc"), profile.bwc, core)
     observer = SignalObserver(backend=BumbleScannerBackend, bumble_device=radio(air, "OBSERVER", (5.0, 5.0)))

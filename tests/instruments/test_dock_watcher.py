@@ -41,7 +41,7 @@ def evidence(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("camera")
 
     async def record() -> None:
-        core = CameraCore(CameraIdentity(SERIAL, "EMU-BWC", "1.0", "reference", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
+        core = CameraCore(CameraIdentity(SERIAL, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
                           VideoFormat(320, 180, 5), 2.0, root)
         core.power_on()
         for start, length in ((3.0, 2.0), (1.5, 1.0)):
