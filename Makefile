@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test setup system-deps clean allure
+.PHONY: run test lint setup system-deps clean allure
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,11 @@ system-deps:
 run: setup
 	$(BIN)/bwc run $(ARGS)
 
-test: setup system-deps
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup system-deps lint
 	$(BIN)/python -m pytest -n 3 --dist loadgroup $(ARGS)
 
 allure: setup

@@ -36,7 +36,7 @@ def stills(clip: Path, at_utc_ms: list[int]) -> list[bytes | None]:
             reader = None
             for frame in container.decode(stream):
                 plane = frame.planes[0]
-                luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
+                luma = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)[:, : frame.width]
                 reader = reader or TimecodeReader(frame.width, frame.height)
                 tc = reader.read(luma)
                 if tc is None:

@@ -66,6 +66,7 @@ class Scenario:
                 profile = _replace(profile, key, value)
             for key in ("bwc.video", "dvr.front_video", "dvr.rear_video"):
                 fmt = _get(profile, key)
+                assert isinstance(fmt, VideoFormat)
                 profile = _replace(profile, key, VideoFormat(SMALL[0], SMALL[1], fmt.fps, fmt.crf))
         return profile
 

@@ -61,14 +61,16 @@ def test_veh001_input_debounce(scenarios, measure):
     measure.against(NONE_STARTED, who, f"recordings started by {', '.join(map(str, GLITCHES_MS))} ms light-bar glitches", len(glitch_starts),
                     quantity="recordings")
     after = [c for c in clips(dvr.evidence) if c.activation is not None and c.activation.ms >= held - c.activation.uncertainty_ms - 1]
-    first = (glitch_starts or after or [None])[0]
-    if first is None or first.activation is None:
+    first = (glitch_starts or after)[0] if glitch_starts or after else None
+    started = first.activation if first is not None else None
+    if first is None or started is None:
         measure.cannot_measure(who, "input-to-recording delay", "the held light bar started no recording")
-    delay = first.activation.ms - held
+        return
+    delay = started.ms - held
     note = "negative: the DVR was already recording from a glitch; " if delay < 0 else ""
-    measure.against(limit, who, "held light bar: rising edge to recording start", delay, digits=1, uncertainty=first.activation.uncertainty_ms,
+    measure.against(limit, who, "held light bar: rising edge to recording start", delay, digits=1, uncertainty=started.uncertainty_ms,
                     quantity="input_delay_ms", note=note + first.fix.source)
-    measure.against(max_delay, who, "held light bar starts the DVR promptly", delay, digits=1, uncertainty=first.activation.uncertainty_ms,
+    measure.against(max_delay, who, "held light bar starts the DVR promptly", delay, digits=1, uncertainty=started.uncertainty_ms,
                     quantity="input_delay_ms")
     measure.verdict()
 

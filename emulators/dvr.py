@@ -184,8 +184,8 @@ class DvrEmulator:
             return
         if message.type is not MessageType.RECORDING_STARTED:
             return
-        member = message.sender_serial in self.group_members and message.vehicle_id == self.vehicle_id
-        ours = (message.sender_serial == self.paired_bwc and message.vehicle_id == self.vehicle_id) or member
+        in_group = message.sender_serial in self.group_members and message.vehicle_id == self.vehicle_id
+        ours = (message.sender_serial == self.paired_bwc and message.vehicle_id == self.vehicle_id) or in_group
         if not ours and not self.profile.accepts_any_vehicle:
             self.ignored.append(message)
             self.ignored_count += 1

@@ -137,7 +137,7 @@ class _Decode:
         if tc is None:
             self.utc.append(float("nan"))
             return
-        if self.reference is not None and self.reader.kind == KIND_BAND:
+        if self.reference is not None and luma is not None and self.reader.kind == KIND_BAND:
             ref = self.reference.read(luma)
             if ref is not None and ref.flags & FLAG_REFERENCE:
                 self.pairs.append((float(tc.utc_ms), float(ref.utc_ms)))

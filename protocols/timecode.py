@@ -198,11 +198,11 @@ class TimecodeReader:
         centers = g.x0 + g.cell * np.arange(TOTAL_CELLS) + g.cell // 2
         half = max(1, g.cell // 4)
         self._cols = (centers[:, None] + np.arange(-half, half + 1)[None, :]).ravel()
-        top, bottom = g.y0 + g.band_height // 4, g.y0 + 3 * g.band_height // 4
-        step = max(1, (bottom - top) // self.ROWS_SAMPLED)
-        self._rows = slice(top, bottom, step)
+        top, end = g.y0 + g.band_height // 4, g.y0 + 3 * g.band_height // 4
+        step = max(1, (end - top) // self.ROWS_SAMPLED)
+        self._rows = slice(top, end, step)
         self._per_cell = 2 * half + 1
-        self._samples = self._per_cell * len(range(top, bottom, step))
+        self._samples = self._per_cell * len(range(top, end, step))
 
     def read(self, luma: np.ndarray) -> Timecode | None:
         strip = luma[self._rows].take(self._cols, axis=1)

@@ -128,7 +128,7 @@ class XdistCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, payload in report.user_properties:
-            if key != "bwc":
+            if key != "bwc" or not isinstance(payload, dict):
                 continue
             self.results.tests.append(TestOutcome(**payload["outcome"]))
             self.results.measurements += [Measurement(**m) for m in payload["measurements"]]

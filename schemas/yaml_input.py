@@ -70,10 +70,11 @@ class _Loader(Composer, CParser, SafeConstructor, Resolver):  # type: ignore[mis
             self._path.append(index.value if isinstance(index, yaml.ScalarNode) else index if isinstance(index, int) else "?")
         try:
             loc = tuple(self._path)
+            mark = event.start_mark if event is not None else None
             if getattr(event, "anchor", None) is not None:
-                raise _Refused(loc, "YAML anchors and aliases are not accepted (write the value out)", event.start_mark)
+                raise _Refused(loc, "YAML anchors and aliases are not accepted (write the value out)", mark)
             if len(loc) > MAX_DEPTH:
-                raise _Refused(loc, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                raise _Refused(loc, f"nested more than {MAX_DEPTH} levels deep", mark)
             node = super().compose_node(parent, index)
             self._where[id(node)] = loc
             return node
@@ -267,7 +268,7 @@ def read_yaml(path: Path, error: type[InputError], what: str) -> Document:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except _Refused as exc:
-        raise error(Document(source, None, None).message(exc.loc, str(exc.problem)).replace(source, f"{source}:{exc.problem_mark.line + 1}", 1)) from None
+        raise error(Document(source, None, None).message(exc.loc, str(exc.problem)).replace(source, f"{source}:{exc.problem_mark.line + 1}" if exc.problem_mark else source, 1)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark is not None else source

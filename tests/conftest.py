@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import looptime
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from protocols.evidence_manifest import generate_private_key, private_key_to_pem, public_key_to_pem
 
 T = TypeVar("T")
 
@@ -31,17 +40,6 @@ def require_tool(name: str) -> str:
 
 # -- real runs shared by the report and suite tests (one per session each) --------------------
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
-from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from protocols.evidence_manifest import generate_private_key, private_key_to_pem, public_key_to_pem
 
 REPO = Path(__file__).resolve().parents[1]
 COVER = {"agency": "Springfield Police Department", "project": "BWC procurement RFP-2026-07", "operator": "J. Auditor"}

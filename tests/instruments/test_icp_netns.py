@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from scapy.layers.inet import IP, UDP
 
-from instruments.icp_sniffer import ICP, IcpSniffer
+from instruments.icp_sniffer import ICP
 from protocols.incar import IncarMessage, MessageType
 
 REPO = Path(__file__).resolve().parents[2]

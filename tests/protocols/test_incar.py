@@ -30,7 +30,8 @@ def test_bad_fields_are_named():
         _msg(sender_serial="X").encode()
     with pytest.raises(IncarDecodeError, match="longer than 8"):
         _msg(vehicle_id="CAR-A-LONG-ID").encode()
-    import struct, zlib
+    import struct
+    import zlib
     body = bytearray(_msg().encode()[:-4])
     body[4] = 0x7F
     with pytest.raises(IncarDecodeError, match="unknown ICP message type 0x7f"):

@@ -61,7 +61,6 @@ def test_report_json_is_built_from_the_results(reference_run):
         assert r["verdict"] == requirement_verdict(r["id"], results), r["id"]
         mine = [m.__dict__ for m in results.measurements if m.requirement == r["id"]]
         assert r["measurements"] == mine, r["id"]
-        req = load_catalogue()[r["id"]]
         numbers = [m for m in results.measurements if m.requirement == r["id"] and m.comparator in (">=", "<=") and m.verdict in ("pass", "marginal")
                    and not isinstance(m.value, bool) and isinstance(m.value, (int, float))]
         if r["verdict"] == "pass" and numbers:  # the least margin to its own limit (relative), computed here independently
