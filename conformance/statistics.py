@@ -4,12 +4,21 @@ the ACT-001 sweep uses to decide an activation rate."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import comb
+from functools import lru_cache
+from math import lgamma, log
+
+import numpy as np
 
 
 def _tail_at_least(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p)."""
-    return sum(comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k, n + 1))
+    """P(X >= k) for X ~ Binomial(n, p) (log-space terms: exact to float precision at any n)."""
+    if p <= 0.0:
+        return 1.0 if k <= 0 else 0.0
+    if p >= 1.0:
+        return 1.0
+    i = np.arange(k, n + 1, dtype=np.float64)
+    log_terms = lgamma(n + 1) - np.array([lgamma(x + 1) + lgamma(n - x + 1) for x in i]) + i * log(p) + (n - i) * log(1 - p)
+    return float(np.exp(log_terms).sum())
 
 
 def lower_bound(k: int, n: int, confidence: float = 0.95) -> float:
@@ -18,7 +27,7 @@ def lower_bound(k: int, n: int, confidence: float = 0.95) -> float:
         return 0.0
     alpha = 1 - confidence
     lo, hi = 0.0, 1.0
-    for _ in range(60):  # P(X >= k | p) grows with p: find p where it equals alpha
+    for _ in range(40):  # P(X >= k | p) grows with p: find p where it equals alpha (to 1e-12)
         mid = (lo + hi) / 2
         if _tail_at_least(k, n, mid) < alpha:
             lo = mid
@@ -44,6 +53,7 @@ class RateDecision:
     confidence: float
 
 
+@lru_cache(maxsize=4096)
 def decide_rate(k: int, n: int, required: float, alpha: float) -> RateDecision:
     """Repeated Clopper-Pearson with the error spent evenly over the looks (Bonferroni):
     at each look the one-sided bounds at confidence 1 - alpha; pass when the lower bound
