@@ -14,7 +14,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+import conformance
+
+REPO = Path(__file__).resolve().parent.parent  # the checkout, or site-packages when installed from the wheel
+SUITE = Path(conformance.__file__).resolve().parent  # the conformance test modules, wherever the package is installed
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
@@ -133,8 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}", flush=True)
         t0 = time.perf_counter()
         pytest_args = [
-            str(REPO / "conformance"), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
-            "--rootdir", str(REPO), "-c", str(REPO / "pytest.ini"),
+            str(SUITE), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
+            "--rootdir", str(SUITE), "-c", os.devnull,  # the installed suite: no project's pytest.ini or conftest applies
             "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
             "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
         ]

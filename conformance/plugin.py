@@ -26,6 +26,16 @@ class TargetError(Exception):
     """The target cannot be set up (bad option, missing bench file)."""
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """looptime's own pytest plugin wraps every fixture's setup and breaks parametrized tests
+    unless pytest-asyncio is installed; the harness drives looptime itself, so it takes that
+    plugin out (in any project that installs the harness, not only in this repository)."""
+    plugin = config.pluginmanager.get_plugin("looptime_plugin")
+    if plugin is not None:
+        config.pluginmanager.unregister(plugin)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("bwc", "body-camera conformance target")
     group.addoption("--bwc-target", default="virtual", help="'virtual' (emulators) or a bench file for physical devices")

@@ -21,6 +21,8 @@ NOT_MEASURED = ("run interrupted", "scheduled, not measured")  # the why of a sc
 
 
 def git_revision(repo: Path) -> str:
+    if not (repo / ".git").exists():  # installed from a wheel: no checkout to name
+        return "unknown"
     try:
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5)
         rev = out.stdout.strip()
