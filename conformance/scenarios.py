@@ -27,6 +27,7 @@ SMALL = (320, 180)  # scenes judged on activation and metadata record small pict
 LIGHT_RECORDING = {"bwc.audio": False, "bwc.pre_event_s": 0.0, "dvr.pre_event_s": 0.0, "dvr.rear_pre_event_s": 0.0}
 FILL_MARGIN_S = 30.5  # READY this long beyond the longest configured buffer before the event (mid-GOP for 1 s GOPs)
 STOP_MARGIN_S = 1.5  # a stop ends the clip at the next GOP boundary; the camera is READY again after this much more
+STOP_AFTER_HEARD_S = 1.0  # a Signal-started recording is stopped this long after the harness heard it announced
 
 
 def _latency_s() -> float:
@@ -202,7 +203,7 @@ def signal_rules(p: Profile) -> SceneSpec:
         Step(b.first, "cew", "P", {"event": "armed"}),
         Step(b.stop, "stop", "B"),
         Step(b.second, "cew", "P", {"event": "trigger"}),
-        Step(b.second_stop, "stop", "B"),
+        Step(b.second, "stop", "B", anchor=("B", STOP_AFTER_HEARD_S)),
         Step(f.first, "cew", "Q1", {"event": "armed"}),
         Step(f.first, "cancel", "F", anchor=("F", f.inside_after_heard_s)),
         Step(f.button, "record", "F"),
@@ -358,7 +359,7 @@ SCENARIOS = {
         Scenario("event-types", event_types, small_video=True, observed=True),
         Scenario("vehicle", vehicle, small_video=True),
         Scenario("group", group, small_video=True),
-        Scenario("high-bitrate", high_bitrate),
+        Scenario("high-bitrate", high_bitrate, observed=True),
         Scenario("power-cut", power_cut, small_video=True),
         Scenario("allow-list", allow_list, small_video=True, configuration={"bwc.allow_list": (ALLOWED_SENDER,)}),
     )
