@@ -116,13 +116,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.target != "virtual":
-        from fixtures.bench import BenchError, load_bench
+        from fixtures.bench import BenchError
+        from fixtures.targets import TargetError, open_target
 
         try:
-            load_bench(Path(args.target))
-        except BenchError as exc:
+            open_target(args.target, args.profile)
+        except (BenchError, TargetError, ProfileError) as exc:
             raise UsageError(f"--target: {exc}") from None
-        args.target = str(Path(args.target).resolve())
+        if Path(args.target).exists():
+            args.target = str(Path(args.target).resolve())
     try:
         profile = get_profile(args.profile)
     except ProfileError as exc:
@@ -195,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output directory (default: runs/<UTC time>-<profile>)")
     run.add_argument("--seed", type=int, default=0, help="RF noise seed (default 0)")
     run.add_argument("--profile", default="reference", help="emulator profile (see 'bwc profiles')")
-    run.add_argument("--target", default="virtual", help="'virtual' (default) or a bench file")
+    run.add_argument("--target", default="virtual", help="'virtual' (default), a bench file, or NAME:ARG for a target a package registers")
     run.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out directory")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's failure details")
     run.add_argument("--no-pdf", action="store_true", help="skip report.pdf (JSON and HTML are still written and signed)")

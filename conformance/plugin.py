@@ -16,8 +16,10 @@ import pytest
 from conformance.incident_view import chosen_clips as incident_clips
 from conformance.runner import NotOnTarget, ScenarioRunner, SweepResult, sweep_summary
 from conformance.scenarios import MAIN
-from emulators.profiles import Profile, ProfileError, get_profile
-from fixtures.bench import Bench, BenchError, load_bench
+from emulators.profiles import Profile, ProfileError
+from fixtures.bench import BenchError
+from fixtures.targets import BenchDriver, Target, open_target
+from fixtures.targets import TargetError as OpenError
 from fixtures.roles import IncidentRecord
 from reports.pytest_results import RESULTS_KEY
 
@@ -79,20 +81,17 @@ class Procedures:
             pytest.skip(str(exc))
 
 
-def _target(config: pytest.Config) -> tuple[Profile, Bench | None]:
-    target = config.getoption("bwc_target")
+def _target(config: pytest.Config) -> Target:
     try:
-        if target != "virtual":
-            bench = load_bench(Path(target))
-            return bench.profile(), bench
-        return get_profile(config.getoption("bwc_profile")), None
-    except (BenchError, ProfileError) as exc:
-        raise TargetError(f"--bwc-target: {exc}" if target != "virtual" else str(exc)) from exc
+        return open_target(config.getoption("bwc_target"), config.getoption("bwc_profile"))
+    except (BenchError, ProfileError, OpenError) as exc:
+        raise TargetError(f"--bwc-target: {exc}") from exc
 
 
 @pytest.fixture(scope="session")
 def scenarios(pytestconfig: pytest.Config, bwc_out: Path) -> Procedures:
-    profile, bench = _target(pytestconfig)
+    target = _target(pytestconfig)
+    bench = target.bench if isinstance(target, BenchDriver) else None
     results = pytestconfig.stash[RESULTS_KEY]
 
     def keep(name: str, record: IncidentRecord) -> None:
@@ -105,11 +104,11 @@ def scenarios(pytestconfig: pytest.Config, bwc_out: Path) -> Procedures:
             results.incident.setdefault("scenarios", {})[name] = {k: summary[k] for k in ("scene", "stats", "steps", "artifacts")}
         results.incident["devices"] = list(known.values())
 
-    runner = ScenarioRunner(profile, bwc_out, int(pytestconfig.getoption("bwc_seed")), bench, on_record=keep)
+    runner = ScenarioRunner(target, bwc_out, int(pytestconfig.getoption("bwc_seed")), on_record=keep)
     results.options = {
-        "target": "bench" if bench else "virtual",
+        "target": target.kind,
         "bench_file": str(bench.path) if bench else None,
-        "profile": profile.name,
+        "profile": runner.profile.name,
         "profile_source": pytestconfig.getoption("bwc_profile"),
         "seed": runner.seed,
     }

@@ -13,9 +13,8 @@ from conformance.catalogue import requirement
 from conformance.scenarios import MAIN, SCENARIOS, SWEEP, SWEEP_BEYOND_FT, SWEEP_IN_RANGE_FT, sweep_trial
 from conformance.statistics import RateDecision, decide_rate
 from emulators.profiles import Profile
-from fixtures.bench import Bench, BenchTarget
 from fixtures.roles import IncidentRecord
-from fixtures.virtual import VirtualTarget
+from fixtures.targets import Target
 
 
 class NotOnTarget(Exception):
@@ -46,11 +45,11 @@ class ScenarioRunner:
     """Plays each procedure at most once per session (built for the target's declared
     configuration); failures are remembered, not retried."""
 
-    def __init__(self, profile: Profile, out: Path, seed: int, bench: Bench | None = None, on_record=None) -> None:
-        self.profile = profile  # what the target declares: capabilities and configuration
+    def __init__(self, target: Target, out: Path, seed: int, on_record=None) -> None:
+        self.target = target
+        self.profile = target.declared()  # what the target declares: capabilities and configuration
         self.out = out
         self.seed = seed
-        self.bench = bench
         self.on_record = on_record  # called with (scenario name, record) after each run
         self._done: dict[str, Any] = {}
 
@@ -61,8 +60,8 @@ class ScenarioRunner:
     def run(self, name: str) -> IncidentRecord:
         if name not in SCENARIOS:
             raise KeyError(f"no scenario named {name!r}; scenarios: {', '.join(SCENARIOS)}")
-        if self.bench is not None and name != MAIN:
-            raise NotOnTarget(f"scenario {name!r} is not part of bench procedure {self.bench.name!r} (only the incident is)")
+        if not self.target.plays(name):
+            raise NotOnTarget(f"scenario {name!r} is not part of {self.target.kind} target {self.target.name!r}'s procedure")
         if name not in self._done:
             try:
                 record = self._play(name)
@@ -77,12 +76,9 @@ class ScenarioRunner:
         return outcome
 
     def _play(self, name: str) -> IncidentRecord:
-        if self.bench is not None:
-            return BenchTarget(self.bench, self.out).run_incident()
         scenario = SCENARIOS[name]
         out = self.out if name == MAIN else self.out / "scenarios" / name
-        spec = scenario.build(self.profile)
-        return VirtualTarget(spec, scenario.configure(self.profile), out, seed=self.seed, observe=scenario.observed).run_incident()
+        return self.target.play(name, scenario.build(self.profile), scenario.configure(self.profile), out, seed=self.seed, observe=scenario.observed)
 
     # -- ACT-001 activation rate vs distance ----------------------------------------------------
     def sweep(self) -> SweepResult:
@@ -90,8 +86,8 @@ class ScenarioRunner:
         sweep distance; a camera activated in a trial when the harness heard its
         recording-started advert within the ACT-001 latency limit. Trials are added in looks
         until every band is decided (decide_rate) or the catalogue's number of looks is spent."""
-        if self.bench is not None:
-            raise NotOnTarget("the activation-rate sweep needs the virtual target (repeated trials on a simulated air)")
+        if not self.target.plays(SWEEP.name):
+            raise NotOnTarget(f"the activation-rate sweep needs repeated trials, which {self.target.kind} target {self.target.name!r} does not play")
         if "sweep" not in self._done:
             try:
                 self._done["sweep"] = self._sweep()
@@ -120,7 +116,7 @@ class ScenarioRunner:
             for _ in range(per_look):
                 out = self.out / "scenarios" / "sweep" / f"trial-{trial:02d}"
                 seed = self.seed * 1000 + trial
-                rec = VirtualTarget(sweep_trial(self.profile, trial), profile, out, seed=seed, observe=True).run_incident()
+                rec = self.target.play(SWEEP.name, sweep_trial(self.profile, trial), profile, out, seed=seed, observe=True)
                 for cam in rec.cameras:
                     d = float(int(cam.label[1:]))
                     latency = None if cam.status_advert_utc_ms is None else (cam.status_advert_utc_ms - rec.stimulus_utc_ms) / 1000

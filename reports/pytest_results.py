@@ -15,7 +15,7 @@ import pytest
 
 from conformance.catalogue import Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
-from reports.results import Measurement, RunResults, TestOutcome, judge
+from reports.results import Measurement, RunResults, TestOutcome
 from reports.run_state import RunState, requirement_of, scheduled_tests
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
@@ -31,21 +31,6 @@ class Recorder:
         self.results = results
         self.requirement = requirement
         self.mine: list[Measurement] = []
-
-    def check(self, subject: str, name: str, value, unit: str = "", limit=None, comparator: str | None = None, note: str = "") -> Measurement:
-        m = Measurement(self.requirement, subject, name, value, unit, limit, comparator,
-                        judge(value, limit, comparator, self._band(limit, comparator, unit)), note)
-        self.results.measurements.append(m)
-        self.mine.append(m)
-        return m
-
-    def _band(self, limit, comparator: str | None, unit: str) -> float:
-        """The catalogue's marginal band applies to values judged against the catalogue limit."""
-        req = load_catalogue().get(self.requirement)
-        lim = req.limit if req else None
-        if lim is None or comparator != lim.comparator or unit != lim.unit or limit != lim.value:
-            return 0.0
-        return lim.marginal
 
     @property
     def req(self) -> Requirement:

@@ -6,7 +6,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from conformance.limits import Limit, Verdict
 
 RESULTS_SCHEMA = "bwc-results/1"
 
@@ -86,17 +85,6 @@ class RunResults:
             deselected=doc.get("deselected", []),
             interrupted=doc.get("interrupted"),
         )
-
-
-def judge(value: float | bool | None, limit: float | bool | None, comparator: str | None, marginal: float = 0.0,
-          uncertainty: float = 0.0) -> str:
-    """pass | marginal (passes, but within the band of the limit) | fail | error | info
-    (conformance.limits.Limit holds the rule)."""
-    if comparator is None:
-        return Verdict.INFO.value
-    if limit is None:
-        return Verdict.ERROR.value
-    return Limit(float(limit), "", comparator, marginal).judge(value, uncertainty).value
 
 
 def requirement_verdict(requirement: str, results: RunResults) -> str:

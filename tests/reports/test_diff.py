@@ -8,9 +8,10 @@ import json
 
 import pytest
 
+from conformance.limits import Limit
 from reports.build import build_report, write_report_json
 from reports.diff import diff_reports, value_direction, verdict_change
-from reports.results import RunResults, judge
+from reports.results import RunResults
 from tests.reports.conftest import bwc
 
 
@@ -36,7 +37,7 @@ def test_injected_regression_is_found(reference_run, tmp_path):
     results = RunResults.read(reference_run.dir / "results.json")
     target = next(m for m in results.measurements if m.requirement == "ACT-001" and m.comparator == "<=" and m.subject.startswith("BWC-C "))
     target.value = 1.4  # BWC-C now activates 1.4 s after the CEW event (limit 1.0 s)
-    target.verdict = judge(target.value, target.limit, target.comparator)
+    target.verdict = Limit(target.limit, "", target.comparator).judge(target.value).value
     b = tmp_path / "after-firmware-update"
     b.mkdir()
     report = build_report(results, cover=reference_run.report()["cover"], out_dir=reference_run.dir)

@@ -1,4 +1,9 @@
-from reports.results import Measurement, RunResults, TestOutcome, judge, requirement_verdict
+from conformance.limits import Limit
+from reports.results import Measurement, RunResults, TestOutcome, requirement_verdict
+
+
+def judge(value, limit, comparator, marginal=0.0):
+    return "info" if comparator is None else Limit(limit, "", comparator, marginal).judge(value).value
 
 
 def _m(verdict, req="X-1"):
@@ -37,13 +42,17 @@ def test_marginal_band():
     assert requirement_verdict("X-1", RunResults([_m("marginal"), _m("fail")], [ok])) == "fail"
 
 
-def test_recorder_applies_the_catalogue_band_only_to_the_catalogue_limit():
+def test_recorder_judges_with_the_limit_object_and_its_band():
+    from conformance.limits import Limit
     from reports.pytest_results import Recorder
 
     r = Recorder(RunResults(), "PRE-001")
-    assert r.check("cam", "coverage", 30.05, "s", 30.0, ">=").verdict == "marginal"
-    assert r.check("cam", "coverage", 30.2, "s", 30.0, ">=").verdict == "pass"
-    assert r.check("cam", "other", 29.95, "s", 30.0, "<=").verdict == "pass"  # not the catalogue limit: no band
+    limit = r.req.main()
+    assert r.against(limit, "cam", "coverage", 30.05).verdict == "marginal"
+    assert r.against(limit, "cam", "coverage", 30.2).verdict == "pass"
+    assert r.against(limit, "cam", "coverage", 30.2, uncertainty=0.3).verdict == "marginal"  # its own uncertainty widens the band
+    assert r.against(Limit(30.0, "s", "<="), "cam", "other", 29.95).verdict == "pass"  # a limit without a band
+    assert r.expect("cam", "a fact", False, expected=False).verdict == "pass"
     r.verdict()  # marginal passes: no failure raised
 
 
