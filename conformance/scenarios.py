@@ -119,6 +119,10 @@ def sleep_dock(p: Profile) -> SceneSpec:
         Step(ready + 1.0, "dock", "K"),
         Step(sleep, "sleep", "S"),
         Step(event, "cew", "CEW", {"event": "armed"}),
+        # a camera that Signal wrongly woke (ACT-003's failure) is stopped and put back to sleep,
+        # so that the record press still starts a recording from sleep (PRE-004's probe)
+        Step(event + 3.0, "stop", "S"),
+        Step(event + 3.0 + _free_after_s(p), "sleep", "S"),
         Step(event + 10.0, "record", "S"),
         Step(undock, "undock", "K"),
         Step(record_k, "record", "K"),
@@ -180,7 +184,7 @@ def cancel_probe(p: Profile) -> CancelProbe:
     window = requirement("ACT-004").main().value
     first = p.bwc.boot_s + 3.0
     inside = window - INSIDE_MARGIN_S
-    button = max(first + _latency_s() + inside + _free_after_s(p), first + p.cew.burst_s + 2.0)
+    button = max(first + _latency_s() + inside + _free_after_s(p), first + p.cew.burst_s + _free_after_s(p) + 2.0)
     second = button + 6.0 + _free_after_s(p)
     outside = window + OUTSIDE_MARGIN_S
     return CancelProbe(first, inside, button, button + 3.0, button + 6.0, second, outside, second + _latency_s() + outside + 5.0)
@@ -206,6 +210,7 @@ def signal_rules(p: Profile) -> SceneSpec:
         Step(b.second, "stop", "B", anchor=("B", STOP_AFTER_HEARD_S)),
         Step(f.first, "cew", "Q1", {"event": "armed"}),
         Step(f.first, "cancel", "F", anchor=("F", f.inside_after_heard_s)),
+        Step(f.button - _free_after_s(p), "stop", "F"),  # frees F if it (wrongly) restarted on Q1's repeats
         Step(f.button, "record", "F"),
         Step(f.button_cancel, "cancel", "F"),
         Step(f.button_stop, "stop", "F"),
@@ -263,7 +268,10 @@ def vehicle_plan(p: Profile) -> VehiclePlan:
     glitches = tuple(t0 + 3.0 * i for i in range(len(GLITCHES_MS)))
     hold = requirement("VEH-001").named("max_delay").value / 1000 + _latency_s() + 2.0
     off_s = max(p.dvr.debounce_ms, p.dvr.delayed_off_ms) / 1000
-    spacing = hold + off_s + _free_after_s(p) + 1.0
+    # the next cruiser's input comes once this one's Signal burst is over and V has been stopped
+    # again, so that a camera that restarts on repeats (an ACT-005 defect) is free for it
+    burst_end = p.dvr.debounce_ms / 1000 + p.dvr.signal.burst_s + 1.0
+    spacing = max(hold + off_s, burst_end) + 2 * _free_after_s(p) + 1.0
     first = glitches[-1] + 3.0
     return VehiclePlan(glitches, tuple(first + spacing * i for i in range(len(VEHICLE_INPUTS))), hold)
 
@@ -281,7 +289,7 @@ def vehicle(p: Profile) -> SceneSpec:
     timeline = [Step(t, "input", "CAR-C1", {"input": "light_bar", "level": "on", "pulse_ms": ms}) for t, ms in zip(plan.glitches, GLITCHES_MS)]
     for i, (name, t) in enumerate(zip(VEHICLE_INPUTS, plan.held)):
         car = f"CAR-C{i + 1}"
-        timeline += [Step(t, "input", car, {"input": name, "level": "on"}), Step(t + plan.hold_s, "stop", "V"),
+        timeline += [Step(t - _free_after_s(p), "stop", "V"), Step(t, "input", car, {"input": name, "level": "on"}), Step(t + plan.hold_s, "stop", "V"),
                      Step(t + plan.hold_s, "dvr_stop", car), Step(t + plan.hold_s + 0.5, "input", car, {"input": name, "level": "off"})]
     end = plan.held[-1] + plan.hold_s + 3.0
     timeline.append(Step(end, "stop_all"))
