@@ -94,12 +94,22 @@ def declared(profile: Profile, dotted: str) -> float:
 
 
 # -- the procedures ---------------------------------------------------------------------------
+RECORD_AFTER_HEARD_S = 6.0  # a camera of the incident records this long after the harness heard it announce (several audio marks)
+
+
 def hartford_for(p: Profile) -> SceneSpec:
     """The default scene (emulators.scene.hartford), with the event after the longest
-    configured buffer has filled: for the reference 60.5 s of READY time, event at 62.5 s."""
+    configured buffer has filled (for the reference: 60.5 s of READY time, event at 62.5 s).
+    Each camera is stopped 6 s after the harness heard it announce its recording, and each
+    cruiser 6 s after its camera, so that a late camera's clip still holds enough sound and
+    picture to be measured; whatever is still recording is stopped 29 s after the event."""
     base = hartford()
     t = p.bwc.boot_s + _buffer_s(p) + FILL_MARGIN_S
-    return dataclasses.replace(base, timeline=(Step(t, "cew", "A", {"event": "armed"}), Step(t + 5.0, "stop_all")), end_s=t + 29.5)
+    steps = [Step(t, "cew", "A", {"event": "armed"})]
+    steps += [Step(t, "stop", o.name, anchor=(o.name, RECORD_AFTER_HEARD_S)) for o in base.officers if o.bwc_serial]
+    steps += [Step(t, "dvr_stop", v.vehicle_id, anchor=(v.officer, RECORD_AFTER_HEARD_S)) for v in base.vehicles if v.officer]
+    steps.append(Step(t + 29.0, "stop_all"))
+    return dataclasses.replace(base, timeline=tuple(steps), end_s=t + 29.5)
 
 
 def sleep_dock(p: Profile) -> SceneSpec:
