@@ -7,7 +7,11 @@ camera's announcement from its DVR. So an endpoint keeps the last LOG_KEEP excha
 and counters of everything, warns about malformed datagrams at most once per WARN_EVERY_S
 (saying how many it did not mention), and ``announce`` repeats a message every
 ANNOUNCE_EVERY_S until it is acknowledged or the chaining limit (CHN-001, 2.0 s from the
-camera's activation to the DVR's) has passed. See docs/incar-protocol.md."""
+camera's activation to the DVR's) has passed. See docs/incar-protocol.md.
+
+A capture taps the endpoints opened while ``ICP_TAP`` holds it (a context variable: the virtual
+target sets it for the scene it plays): it learns each endpoint's address and sees every
+datagram sent, as the wire would carry it (instruments/pcap.py writes icp.pcap from it)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from protocols.incar import IncarDecodeError, IncarMessage, decode
 
@@ -26,6 +32,15 @@ LOG_KEEP = 1000  # exchanges an endpoint remembers (~0.5 KB each)
 WARN_EVERY_S = 10.0  # at most one warning about malformed datagrams per endpoint in this time
 CHAIN_LIMIT_S = 2.0  # CHN-001 (conformance/requirements.yaml): the DVR starts within 2.0 s of its camera
 ANNOUNCE_EVERY_S = 0.1
+
+
+class IcpTap(Protocol):
+    def opened(self, name: str, address: Addr) -> None: ...
+
+    def sent(self, loop_t: float, source: Addr, destination: Addr, datagram: bytes) -> None: ...
+
+
+ICP_TAP: ContextVar[IcpTap | None] = ContextVar("icp_tap", default=None)
 
 
 @dataclass
@@ -54,6 +69,7 @@ class IcpEndpoint(asyncio.DatagramProtocol):
 
     def __post_init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
+        self.tap: IcpTap | None = None
         self._next_warning = float("-inf")
         self._bad_unreported = 0
 
@@ -62,6 +78,9 @@ class IcpEndpoint(asyncio.DatagramProtocol):
         loop = asyncio.get_running_loop()
         endpoint = cls(name, on_message)
         await loop.create_datagram_endpoint(lambda: endpoint, local_addr=(host, port))
+        endpoint.tap = ICP_TAP.get()
+        if endpoint.tap is not None:
+            endpoint.tap.opened(name, endpoint.address)
         return endpoint
 
     @property
@@ -98,9 +117,13 @@ class IcpEndpoint(asyncio.DatagramProtocol):
     def send(self, message: IncarMessage, addr: Addr) -> None:
         if self.transport is None:
             return
+        now = asyncio.get_running_loop().time()
         self.counters.tx += 1
-        self.log.append(IcpLogEntry(asyncio.get_running_loop().time(), "tx", addr, message))
-        self.transport.sendto(message.encode(), addr)
+        self.log.append(IcpLogEntry(now, "tx", addr, message))
+        datagram = message.encode()
+        if self.tap is not None:
+            self.tap.sent(now, self.address, addr, datagram)
+        self.transport.sendto(datagram, addr)
 
     def close(self) -> None:
         if self.transport is not None:

@@ -1,9 +1,16 @@
 """Camera sensor + H.264 encoder + clip writer, on PyAV.
 
-One encoder session writes fragmented MP4 (``frag_keyframe+empty_moov+default_base_moof``)
-into a byte sink: an init segment (ftyp+moov) then one moof+mdat fragment per GOP (the
-camera's gop_s; 1 s by default). The ring (emulators/gop_ring.py) keeps whole GOPs; a clip is
-the init segment + ring fragments + the fragments that follow, written to disk GOP by GOP.
+One encoder session writes fragmented MP4 into a byte sink: an init segment (ftyp+moov) then
+one moof+mdat fragment per GOP (the camera's gop_s; 1 s by default). The ring
+(emulators/gop_ring.py) keeps whole GOPs; a clip is the init segment + ring fragments + the
+fragments that follow, written to disk GOP by GOP.
+
+Timing as every reader expects it (docs/analyzer.md, "What the container says"): the AAC
+encoder's priming (1024 samples before the first real one) is signalled by the audio track's
+edit list (``use_editlist``), so the first picture starts at 0 s and lasts one frame; the moov
+waits for the first fragment (``delay_moov``: FFmpeg writes the edit list from the first
+packets), which is also when the camera's clip file is created. The movie's creation time is
+the clip's first frame on the device clock (mvhd, whole seconds).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import io
 import struct
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
@@ -170,7 +178,7 @@ class EncoderSession:
         self.sensor = sensor
         self._sink = _Sink()
         self._container = av.open(
-            self._sink, "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+            self._sink, "w", format="mp4", options={"movflags": "frag_keyframe+delay_moov+default_base_moof", "use_editlist": "1"}
         )
         fps = fmt.fps
         keyint = gop_frames or fps
@@ -205,6 +213,9 @@ class EncoderSession:
         closes a fragment when the next keyframe arrives)."""
         if not frame_times_utc_ms:
             return []
+        if self._index == 0:  # the header is written with the first packet
+            start = datetime.fromtimestamp(frame_times_utc_ms[0] / 1000, timezone.utc)
+            self._container.metadata["creation_time"] = start.isoformat(timespec="microseconds").replace("+00:00", "Z")
         for i, t_ms in enumerate(frame_times_utc_ms):
             planes = self.sensor.frame(t_ms, clock_unset, self._index, complexity, reference_times[i] if reference_times else None)
             frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")

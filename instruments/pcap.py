@@ -1,13 +1,21 @@
-"""pcap files of the air (link type 256, BLE LL with pseudo-header), written from raw bytes."""
+"""pcap files written from raw bytes: the air (air.pcap, link type 256, BLE LL with
+pseudo-header) and the in-car network (icp.pcap, Ethernet/IPv4/UDP), both on the scene clock."""
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 from emulators.air import Point, PathLossModel, Transmission, distance_ft
+from emulators.incar_net import ICP_TAP, Addr
 from protocols.blell import DLT_BLUETOOTH_LE_LL_WITH_PHDR, adv_pdu, ll_packet, phdr_header
+from protocols.incar import DEFAULT_PORT
+
+LINKTYPE_ETHERNET = 1
+ICP_CAPTURE_NET = (169, 254, 76)  # icp.pcap: endpoint N (in the order they opened) is 169.254.76.N, port 47600
 
 
 class PcapWriter:
@@ -66,3 +74,72 @@ class AirCapture:
             t, _, record = heapq.heappop(self._pending)
             self.writer.write(self.epoch_s + t, record)
         self.writer.close()
+
+
+def _checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def udp_frame(host_src: int, host_dst: int, payload: bytes, ident: int, port: int = DEFAULT_PORT) -> bytes:
+    """An Ethernet II / IPv4 / UDP frame between hosts of the capture's in-car segment,
+    with valid IPv4 and UDP checksums."""
+    src, dst = bytes((*ICP_CAPTURE_NET, host_src)), bytes((*ICP_CAPTURE_NET, host_dst))
+    length = 8 + len(payload)
+    udp = struct.pack("!HHHH", port, port, length, 0) + payload
+    udp_sum = _checksum(src + dst + struct.pack("!BBH", 0, 17, length) + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", udp_sum) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + length, ident & 0xFFFF, 0x4000, 64, 17, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", _checksum(ip)) + ip[12:]
+    mac_src, mac_dst = bytes((2, 0, 0, 0, 0, host_src)), bytes((2, 0, 0, 0, 0, host_dst))
+    return mac_dst + mac_src + b"\x08\x00" + ip + udp
+
+
+class IcpCapture:
+    """A sniffer on the in-car network segment: every ICP datagram an endpoint sends, as an
+    Ethernet/IPv4/UDP frame timestamped on the scene clock (so it lines up with air.pcap). The
+    emulators bind ephemeral ports on 127.0.0.1; the capture shows each endpoint as a physical
+    installation would address it: its own host 169.254.76.N (N in the order the endpoints
+    opened, locally administered MAC 02:00:00:00:00:N) on the ICP port 47600."""
+
+    def __init__(self, path: Path, *, epoch_utc_ms: int) -> None:
+        self.writer = PcapWriter(path, LINKTYPE_ETHERNET)
+        self.epoch_s = epoch_utc_ms / 1000.0
+        self.hosts: dict[Addr, int] = {}
+        self.names: dict[int, str] = {}  # host number -> the endpoint's name (the device serial)
+
+    def _host(self, address: Addr, name: str = "") -> int:
+        if address not in self.hosts:
+            if len(self.hosts) >= 254:
+                raise ValueError("icp.pcap: more than 254 in-car endpoints")
+            self.hosts[address] = len(self.hosts) + 1
+        if name:
+            self.names[self.hosts[address]] = name
+        return self.hosts[address]
+
+    def opened(self, name: str, address: Addr) -> None:
+        self._host(address, name)
+
+    def sent(self, loop_t: float, source: Addr, destination: Addr, datagram: bytes) -> None:
+        frame = udp_frame(self._host(source), self._host(destination), datagram, self.writer.records)
+        self.writer.write(self.epoch_s + loop_t, frame)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@contextlib.contextmanager
+def icp_capture(path: Path, *, epoch_utc_ms: int) -> Iterator[IcpCapture]:
+    """Capture the ICP endpoints opened inside the block (emulators.incar_net.ICP_TAP)."""
+    capture = IcpCapture(path, epoch_utc_ms=epoch_utc_ms)
+    token = ICP_TAP.set(capture)
+    try:
+        yield capture
+    finally:
+        ICP_TAP.reset(token)
+        capture.close()

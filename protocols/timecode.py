@@ -187,24 +187,70 @@ class TimecodeReader:
     """Reads the band back from a decoded luma plane of a known frame size.
 
     Samples the middle half of each cell (a few rows, the central columns) with one gather and
-    integer sums: ~10 us per frame, so reading every frame of a 60 s 720p clip costs ~20 ms."""
+    integer sums: ~10 us per frame, so reading every frame of a 60 s 720p clip costs ~20 ms.
+
+    The band's geometry is proportional to the picture, but its cells are whole pixels of the
+    size the camera recorded: a clip transcoded to another size (640x360, 1920x1080, ...) has
+    the band in the same place relative to the picture, with cells of a fractional width and an
+    offset of its own. When the nominal geometry reads nothing, the reader locates the band in
+    the sampled rows (the first and the last cell are white guard cells: the white from one to
+    the other spans TOTAL_CELLS cells) and keeps the located columns while they read."""
 
     ROWS_SAMPLED = 4
+    WHITE_MIN = 180  # a band cell's white after scaling and compression (the scene stays below 160)
 
     def __init__(self, width: int, height: int, *, bottom: bool = False) -> None:
         self.geometry = BandGeometry(width, height, bottom)
         self.geometry.check()
         g = self.geometry
-        centers = g.x0 + g.cell * np.arange(TOTAL_CELLS) + g.cell // 2
-        half = max(1, g.cell // 4)
-        self._cols = (centers[:, None] + np.arange(-half, half + 1)[None, :]).ravel()
         top, end = g.y0 + g.band_height // 4, g.y0 + 3 * g.band_height // 4
         step = max(1, (end - top) // self.ROWS_SAMPLED)
         self._rows = slice(top, end, step)
+        self._n_rows = len(range(top, end, step))
+        self._place(float(g.x0), float(g.cell))
+        self.located: tuple[float, float] | None = None  # (x of the first cell, cell width) when not the nominal place
+
+    def _place(self, x0: float, cell: float) -> None:
+        centers = np.rint(x0 + cell * (np.arange(TOTAL_CELLS) + 0.5)).astype(np.int64)
+        half = max(1, int(cell) // 4)
+        self._cols = np.clip(centers[:, None] + np.arange(-half, half + 1)[None, :], 0, self.geometry.width - 1).ravel()
         self._per_cell = 2 * half + 1
-        self._samples = self._per_cell * len(range(top, end, step))
+        self._samples = self._per_cell * self._n_rows
 
     def read(self, luma: np.ndarray) -> Timecode | None:
+        tc = self._decode(luma)
+        if tc is None:
+            found = self._locate(luma)
+            if found is not None:
+                kept = (self._cols, self._per_cell, self._samples)
+                self._place(*found)
+                tc = self._decode(luma)
+                if tc is None:
+                    self._cols, self._per_cell, self._samples = kept
+                else:
+                    self.located = found
+        return tc
+
+    def _locate(self, luma: np.ndarray) -> tuple[float, float] | None:
+        """The band's first cell and cell width in this picture: from the outer edges of its
+        first and last cell (both white) on the sampled rows, to a fraction of a pixel (the
+        share of white in the pixel beside each, against the scene beyond it)."""
+        profile = luma[self._rows].mean(axis=0)
+        white = np.flatnonzero(profile >= self.WHITE_MIN)
+        if white.size < 2 or white[0] < 2 or white[-1] > profile.size - 3:
+            return None
+        lo, hi = int(white[0]), int(white[-1])
+
+        def covered(edge: int, outside: int, inside: int) -> float:
+            span = profile[inside] - profile[outside]
+            return float(np.clip((profile[edge] - profile[outside]) / span, 0.0, 1.0)) if span > 0 else 0.0
+
+        left = lo - covered(lo - 1, lo - 2, lo)
+        right = hi + 1 + covered(hi + 1, hi + 2, hi)
+        cell = (right - left) / TOTAL_CELLS
+        return (left, cell) if cell >= 3 else None
+
+    def _decode(self, luma: np.ndarray) -> Timecode | None:
         strip = luma[self._rows].take(self._cols, axis=1)
         sums = strip.sum(axis=0, dtype=np.int64).reshape(TOTAL_CELLS, self._per_cell).sum(axis=1)
         levels = sums / self._samples

@@ -1,22 +1,30 @@
 """pytest plugin: the ``measure`` fixture, test outcomes per requirement, allure labels,
-and results.json at the end of the session."""
+steps and parameters, and at the end of the session results.json and junit.xml regrouped
+for CI systems (reports/junit_xml.py)."""
 
 from __future__ import annotations
 
 import json
 import platform
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
+from uuid import uuid4
 
 import allure
+import allure_commons
 import pytest
 
-from conformance.catalogue import Requirement, load_catalogue
+from conformance.catalogue import CATALOGUE_PATH, Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
+from reports import junit_xml
+from reports.build import HARNESS_VERSION, git_revision
 from reports.results import Measurement, RunResults, TestOutcome
 from reports.run_state import RunState, requirement_of, scheduled_tests
+
+REPO = Path(__file__).resolve().parent.parent  # the checkout (or site-packages: git revision "unknown")
 
 RESULTS_KEY = pytest.StashKey[RunResults]()
 RECORDER_KEY = pytest.StashKey["Recorder"]()
@@ -57,6 +65,7 @@ class Recorder:
     def _keep(self, m: Measurement) -> Measurement:
         self.results.measurements.append(m)
         self.mine.append(m)
+        allure_step(m)
         return m
 
     def info(self, subject: str, name: str, value, unit: str = "", note: str = "", quantity: str = "") -> Measurement:
@@ -76,12 +85,35 @@ class Recorder:
         failed = [m for m in self.mine if m.verdict == "fail"]
         if failed:
             lines = [f"{m.subject}: {m.name} = {m.value} {m.unit} (limit {m.comparator} {m.limit}) {m.note}".rstrip() for m in failed]
-            pytest.fail(f"{self.requirement} failed:\n  " + "\n  ".join(lines))
+            pytest.fail(f"{self.requirement} failed:\n  " + "\n  ".join(lines), pytrace=False)  # the measurements say why
         errors = [m for m in self.mine if m.verdict == "error"]
         if errors:
             raise MeasurementError(f"{self.requirement}: could not measure " + "; ".join(f"{m.subject}: {m.name}: {m.note}" for m in errors))
         if not any(m.verdict in ("pass", "marginal") for m in self.mine):
             raise MeasurementError(f"{self.requirement}: nothing was measured against a limit")
+
+
+def allure_step(m: Measurement) -> None:
+    """The measurement as an Allure step with its value, unit, limit and verdict as parameters;
+    a failed one is a failed step, one that could not be measured a broken step."""
+    limit = "-" if m.limit is None else f"{m.comparator} {m.limit}"
+    params = {"value": "not measured" if m.value is None else str(m.value), "unit": m.unit or "-", "limit": limit, "verdict": m.verdict}
+    hook = allure_commons.plugin_manager.hook
+    uuid = str(uuid4())
+    hook.start_step(uuid=uuid, title=f"{m.subject}: {m.name}", params=params)
+    problem: BaseException | None = None
+    if m.verdict == "fail":
+        problem = AssertionError(f"{m.value} {m.unit} (limit {limit}) {m.note}".strip())
+    elif m.verdict == "error":
+        problem = MeasurementError(m.note or "could not be measured")
+    hook.stop_step(uuid=uuid, title=m.name, exc_type=type(problem) if problem else None, exc_val=problem, exc_tb=None)
+
+
+def run_properties(config: pytest.Config) -> dict[str, str]:
+    """What identifies the run: on the JUnit suites, as Allure parameters and environment."""
+    options = config.stash[RESULTS_KEY].options
+    run = {k: options.get(k) if options.get(k) is not None else config.getoption(f"bwc_{k}", default=None) for k in ("profile", "seed", "target")}
+    return {**{k: str(v) for k, v in run.items() if v is not None}, "harness_version": HARNESS_VERSION, "git_revision": git_revision(REPO)}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -152,6 +184,11 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     allure.dynamic.title(f"{r.id}: {r.title}")
     allure.dynamic.label("source", r.source)
     allure.dynamic.description(r.text)
+    allure.dynamic.link(f"{CATALOGUE_PATH.as_uri()}#{r.id}", name=f"{r.id} source: {r.source}")
+    for key in ("profile", "seed", "target"):
+        value = request.config.getoption(f"bwc_{key}", default=None)
+        if value is not None:
+            allure.dynamic.parameter(key, value)
     recorder = Recorder(request.config.stash[RESULTS_KEY], req)
     request.node.stash[RECORDER_KEY] = recorder
     yield recorder
@@ -164,9 +201,11 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    req = requirement_of(item)
+    if call.when == "setup":  # junit.xml groups the case by its requirement (reports/junit_xml.py)
+        item.user_properties += [(junit_xml.NODEID, item.nodeid)] + ([(junit_xml.REQUIREMENT, req)] if req else [])
     report = yield
     results = item.config.stash[RESULTS_KEY]
-    req = requirement_of(item)
     if report.when == "call" or (report.when == "setup" and not report.passed):
         if report.passed:
             outcome = "passed"
@@ -191,6 +230,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's junitxml plugin has written junit.xml
 def pytest_sessionfinish(session: pytest.Session) -> None:
     out = session.config.getoption("bwc_out", default=None)
     if out and not is_worker(session.config):
@@ -198,8 +238,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
             session.config.stash[RESULTS_KEY].write(Path(out) / "results.json")
         except OSError as exc:  # a full disk or a read-only folder: one line, the run says why it is incomplete
             print(f"bwc: cannot write {Path(out) / 'results.json'}: {exc.strerror or exc}", file=sys.stderr)
+    if is_worker(session.config):
+        return
+    run = run_properties(session.config)
+    xmlpath = getattr(session.config.option, "xmlpath", None)
+    if xmlpath and Path(xmlpath).is_file():
+        try:
+            junit_xml.rewrite(Path(xmlpath), run, session.config.stash[RESULTS_KEY].tests)
+        except (OSError, ET.ParseError) as exc:
+            print(f"bwc: cannot regroup {xmlpath}: {exc}", file=sys.stderr)
     alluredir = session.config.getoption("allure_report_dir", default=None)
     if alluredir and Path(alluredir).is_dir():  # the Environment widget of the Allure report
-        opts = {k: session.config.getoption(f"bwc_{k}", default=None) for k in ("target", "profile", "seed")}
-        lines = [f"{k}={v}" for k, v in opts.items() if v is not None] + [f"python={platform.python_version()}", f"pytest={pytest.__version__}"]
+        lines = [f"{k}={v}" for k, v in run.items()] + [f"python={platform.python_version()}", f"pytest={pytest.__version__}"]
         (Path(alluredir) / "environment.properties").write_text("\n".join(lines) + "\n")

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from emulators.audio_track import AudioSpec
+from emulators.video import ClipWriter, EncoderSession, Sensor, VideoFormat
 from instruments.synthetic_clip import EPOCH_MS, ClipSpec, write_clip
+from protocols.timecode import reference_display_ms
+from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[1]
 TRIGGER_ISO = "2026-05-28T20:26:43.000Z"  # EPOCH_MS + 3 s
@@ -134,3 +138,45 @@ def test_manifest_that_cannot_be_used_is_a_usage_error(sealed, tmp_path):
     elsewhere.write_text("{}")
     with pytest.raises(UsageError, match="manifest.json: manifest schema is not bwc-manifest/1"):
         check_integrity(tmp_path / "clip.mp4", elsewhere)
+
+
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory) -> Path:
+    """4 s from an emulated reference camera (1280x720, 10 fps, sound, the filmed reference clock
+    band); its clock 250 ms ahead of the harness's."""
+    fmt = VideoFormat(1280, 720, 10)
+    session = EncoderSession(fmt, Sensor(fmt, "X6RSC00A1"), AudioSpec())
+    frags = []
+    for second in range(4):
+        times = [EPOCH_MS + second * 1000 + i * 100 for i in range(10)]
+        frags += session.encode_gop(times, False, 0.3, EPOCH_MS + (second + 1) * 1000, EPOCH_MS, tuple(reference_display_ms(t - 250) for t in times))
+    path = tmp_path_factory.mktemp("camera") / "X6RSC00A1.mp4"
+    writer = ClipWriter(path, session.init_segment)
+    writer.write(frags + session.close())
+    writer.close()
+    return path
+
+
+def test_a_rescaled_clip_measures_the_same_pre_event_time(camera_clip, tmp_path):
+    """An evidence system that transcodes the export (640x360 proxy, 1920x1080 upscale): the band
+    and the reference clock band are found at the new scale, so the pre-event time and the clock
+    come out as from the original."""
+    ffmpeg = require_tool("ffmpeg")
+
+    def measure(clip: Path) -> dict:
+        proc = _bwc("analyze", str(clip), "--trigger", TRIGGER_ISO, "--json")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return json.loads(proc.stdout)
+
+    original = measure(camera_clip)
+    assert original["readable"] == original["frames"] == 40 and original["coverage_before_s"] == 3.0
+    for width, height in ((640, 360), (1920, 1080)):
+        scaled = tmp_path / f"{width}x{height}.mp4"
+        subprocess.run([ffmpeg, "-v", "error", "-i", str(camera_clip), "-vf", f"scale={width}:{height}", "-c:v", "libx264", "-preset", "ultrafast",
+                        "-c:a", "copy", str(scaled)], check=True, timeout=60)
+        m = measure(scaled)
+        assert (m["width"], m["height"], m["timecode_kind"]) == (width, height, "band")
+        assert m["readable"] == m["frames"] == original["frames"]
+        assert abs(m["coverage_before_s"] - original["coverage_before_s"]) <= 0.1, m  # within one frame at 10 fps
+        assert m["reference_frames"] == original["reference_frames"] == 40
+        assert m["reference_offset_ms"] == pytest.approx(original["reference_offset_ms"], abs=1.0) and original["reference_offset_ms"] == pytest.approx(250, abs=17)

@@ -17,6 +17,7 @@ def register(subparsers) -> None:
     p.add_argument("dir", metavar="DIR", help="a 'bwc run' output directory")
     p.add_argument("--allure", action="store_true", help="build the Allure HTML (the only format this command builds)")
     p.add_argument("-o", "--out", metavar="FILE", help="output file (default: DIR-allure.html beside DIR)")
+    p.add_argument("--name", help="the report's title (default: 'bwc-harness: ' and the run directory's name)")
     p.set_defaults(func=cmd_report)
 
 
@@ -38,9 +39,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: directory {out.parent} does not exist")
     if run.resolve() in out.resolve().parents:
         raise UsageError(f"--out {out}: inside the run directory, which would no longer match its signed manifest; write it elsewhere")
-    print(f"bwc report: building the Allure report of {run} (Allure 3, pinned in reports/allure) ...")
+    print(f"bwc report: building the Allure report of {run} (Allure 3, pinned in reports/allure) ...", flush=True)
     try:
-        build_allure_html(results, out, name=f"bwc-harness: {run.resolve().name}")
+        build_allure_html(results, out, args.name or f"bwc-harness: {run.resolve().name}", echo=lambda line: print(line, flush=True))
     except AllureError as exc:
         raise UsageError(str(exc)) from None
     print(f"bwc report: wrote {out} (self-contained; open it in a browser)")

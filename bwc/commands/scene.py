@@ -19,7 +19,7 @@ from emulators.profiles import ProfileError, get_profile
 from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene
 from emulators.video import VideoFormat
 from instruments.ble_observer import BleObserver
-from instruments.pcap import AirCapture
+from instruments.pcap import AirCapture, icp_capture
 
 SMALL = VideoFormat(320, 180, 5)
 
@@ -71,14 +71,15 @@ def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[t
         capture = AirCapture(out / "air.pcap", epoch_utc_ms=spec.epoch_utc_ms, model=vs.model)
         vs.air.add_observer(capture)
         observer = BleObserver(radio(vs.air, "OBSERVER", (0.0, 0.0), kind="observer", rx_gain_db=25.0))
-        try:
-            await vs.build()
-            await observer.start()
-            await vs.play()
-            await asyncio.sleep(2.0)
-        finally:
-            await vs.shutdown()
-            capture.close()
+        with icp_capture(out / "icp.pcap", epoch_utc_ms=spec.epoch_utc_ms):
+            try:
+                await vs.build()
+                await observer.start()
+                await vs.play()
+                await asyncio.sleep(2.0)
+            finally:
+                await vs.shutdown()
+                capture.close()
         return vs, observer
 
     try:

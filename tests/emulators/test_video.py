@@ -1,13 +1,17 @@
 """Encoder session, GOP ring and clips: real fragmented MP4 that PyAV reads back."""
 
+import json
+import subprocess
 from pathlib import Path
 
 import av
 import pytest
 
+from emulators.audio_track import AudioSpec
 from emulators.gop_ring import GopRing
 from emulators.video import ClipWriter, EncoderSession, Fragment, PendingGop, Sensor, VideoFormat
 from instruments.clip_analyzer import analyze_clip
+from tests.conftest import require_tool
 
 EPOCH = 1_780_000_000_000
 
@@ -27,6 +31,37 @@ def test_one_fragment_per_gop_and_init_segment():
     assert [f.start_utc_ms for f in out] == [EPOCH + i * 1000 for i in range(5)]
     assert s.init_segment[4:8] == b"ftyp" and b"moov" in s.init_segment
     assert all(f.data[4:8] == b"moof" for f in out)
+
+
+def test_ffprobe_reads_one_frame_per_tick_the_priming_in_the_edit_list_and_the_start(tmp_path: Path):
+    """What any player or transcoder reads from the container: the first picture at 0 s lasting
+    one frame (avg_frame_rate exactly the camera's), the AAC encoder's 1024 priming samples before
+    0 s (the audio edit list skips them: the sound heard at a frame's time plays with it), and the
+    movie's creation time at the clip's first frame."""
+    ffprobe = require_tool("ffprobe")
+    fmt = VideoFormat(320, 180, 10)
+    s = EncoderSession(fmt, Sensor(fmt, "X6BWC00A1"), AudioSpec())
+    start = EPOCH + 1234  # 2026-05-28T20:26:41.234Z
+    frags = []
+    for sec in range(3):
+        frags += s.encode_gop([start + sec * 1000 + i * 100 for i in range(10)], end_utc_ms=start + (sec + 1) * 1000, audible_from_ms=start)
+    w = ClipWriter(tmp_path / "clip.mp4", s.init_segment)
+    w.write(frags + s.close())
+    w.close()
+    probe = json.loads(subprocess.run([ffprobe, "-v", "error", "-of", "json", "-show_format", "-show_streams", "-show_frames", "-show_packets",
+                                       str(tmp_path / "clip.mp4")], capture_output=True, text=True, check=True).stdout)
+    video, audio = (next(st for st in probe["streams"] if st["codec_type"] == kind) for kind in ("video", "audio"))
+    assert video["avg_frame_rate"] == video["r_frame_rate"] == "10/1" and float(video["start_time"]) == 0.0
+    frames = [f for f in probe["packets_and_frames"] if f["type"] == "frame" and f["media_type"] == "video"]
+    assert [round(float(f["pts_time"]), 6) for f in frames] == [round(i * 0.1, 6) for i in range(30)]
+    assert {float(f["pkt_duration_time"]) for f in frames} == {0.1}
+    packets = [int(p["pts"]) for p in probe["packets_and_frames"] if p["type"] == "packet" and p["codec_type"] == "audio"]
+    assert packets[:3] == [-1024, 0, 1024] and audio["time_base"] == "1/48000"  # priming before 0 s, signalled by the edit list
+    assert probe["format"]["tags"]["creation_time"] == "2026-05-28T20:26:41.000000Z"  # mvhd counts whole seconds
+    a = analyze_clip(tmp_path / "clip.mp4")
+    assert a.clock_origin_utc_ms == pytest.approx(start, abs=0.5)  # container time 0 is the first frame
+    assert a.audio is not None and abs(a.audio.av_offset_ms) < 0.5 and a.audio.track_start_utc_ms == pytest.approx(start, abs=0.5)
+    assert a.creation_time_offset_s == pytest.approx(-0.234)
 
 
 def test_ring_keeps_the_configured_seconds_and_a_clip_of_it_decodes(tmp_path: Path):

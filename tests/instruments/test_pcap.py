@@ -18,7 +18,7 @@ def test_capture_opens_in_tshark_with_uuid_rssi_channel_and_time(tmp_path):
     cap.close()
     out = subprocess.run(
         [tshark, "-r", str(path), "-T", "fields", "-E", "separator=,", "-e", "btle_rf.channel", "-e", "btle_rf.signal_dbm",
-         "-e", "btcommon.eir_ad.entry.uuid_16", "-e", "frame.time_epoch", "-e", "btle.crc.incorrect"],
+         "-e", "btcommon.eir_ad.entry.uuid_16", "-e", "frame.time_epoch", "-e", "btle_rf.flags.crc_checked"],
         capture_output=True, text=True, check=True,
     ).stdout.strip().splitlines()
     assert len(out) == 3
@@ -27,4 +27,10 @@ def test_capture_opens_in_tshark_with_uuid_rssi_channel_and_time(tmp_path):
     assert all(int(r[1]) == round(PathLossModel().mean_rssi(10.0)) for r in rows)
     assert all(r[2] == "0xfe6c" for r in rows)
     assert abs(float(rows[1][3]) - 1_780_000_000.05) < 1e-3
-    assert all(r[4] == "" for r in rows)
+    assert all(r[4] in ("0", "False") for r in rows), "the harness wrote the CRC and checked none: it must not claim it did"
+    bad = bytearray(path.read_bytes())
+    bad[-1] ^= 0xFF  # the last record's CRC
+    (tmp_path / "bad.pcap").write_bytes(bad)
+    flagged = [subprocess.run([tshark, "-r", str(p), "-Y", "btle.crc.incorrect"], capture_output=True, text=True, check=True).stdout.count("\n")
+               for p in (path, tmp_path / "bad.pcap")]
+    assert flagged == [0, 1], "tshark checks the CRC itself: the written one is right, a damaged one is flagged"
