@@ -82,6 +82,21 @@ def nordic_copy(src: Path, dest: Path, version: int) -> Path:
     return dest
 
 
+def first_seconds(src: Path, dest: Path, seconds: float) -> Path:
+    """The records of src in its first ``seconds`` (a shorter field capture)."""
+    reader = RawPcapReader(str(src))
+    writer = RawPcapWriter(str(dest), linktype=reader.linktype, sync=True)
+    writer.write_header(None)
+    start = None
+    for data, meta in reader:
+        t = meta.sec + meta.usec / 1e6
+        start = t if start is None else start
+        if t - start <= seconds:
+            writer.write_packet(data, sec=meta.sec, usec=meta.usec)
+    writer.close()
+    return dest
+
+
 def editcap(src: Path, dest: Path, fmt: str) -> Path:
     subprocess.run([require_tool("editcap"), "-F", fmt, str(src), str(dest)], check=True, capture_output=True)
     return dest

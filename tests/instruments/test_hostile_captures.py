@@ -105,12 +105,14 @@ def _hostile(valid: dict[str, Path], tmp: Path) -> list[tuple[str, Path, str]]:
 
 def test_hostile_captures_get_exit_2_and_one_line(valid, tmp_path, capsys):
     for name, path, needle in _hostile(valid, tmp_path):
-        t0 = time.perf_counter()
-        code = main(["air", "import", str(path)])
-        err = capsys.readouterr().err
-        assert code == 2, (name, err)
-        assert err.count("\n") == 1 and err.startswith(f"bwc: error: {path}") and needle in err, (name, err)
-        assert time.perf_counter() - t0 < 2.0, name
+        for verb in ("import", "replay"):
+            args = ["air", verb, str(path)] + (["--out", str(tmp_path / f"out-{name}")] if verb == "replay" else [])
+            t0 = time.perf_counter()
+            code = main(args)
+            err = capsys.readouterr().err
+            assert code == 2, (name, verb, err)
+            assert err.count("\n") == 1 and err.startswith(f"bwc: error: {path}") and needle in err, (name, err)
+            assert time.perf_counter() - t0 < 2.0, name
 
 
 def test_a_capture_still_being_written_reads_to_its_last_complete_record(valid, tmp_path):
