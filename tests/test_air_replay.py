@@ -59,11 +59,21 @@ def test_replay_places_the_source_and_the_cameras_of_a_scene_file(air_scene, tmp
     assert doc["scene"] == "two" and doc["source_at_ft"] == [100.0, 0.0] and doc["seed"] == 2
 
 
+def _scene_file(tmp_path, doc: dict):
+    path = tmp_path / "scene.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
 def test_replay_refuses_bad_arguments_with_one_line(air_scene, tmp_path, capsys):
     for args, needle in ((["--at", "1e9,0"], "--at '1e9,0': each coordinate must be within 5000 ft"),
                          (["--at", "north"], "--at 'north': give X,Y in feet"),
                          (["--profile", "no-such-profile"], "--profile:"),
-                         (["--scene", str(tmp_path / "missing.yaml")], "missing.yaml")):
+                         (["--scene", str(tmp_path / "missing.yaml")], "missing.yaml"),
+                         (["--scene", str(_scene_file(tmp_path, {"officers": [{"name": "A", "bwc": "X6TWO000A"}],
+                                                                 "timeline": [{"t": 9, "do": "record", "target": "B"}]}))],
+                          "timeline[0].target: no officer named 'B'")):
         assert main(["air", "replay", str(air_scene.pcap), "--out", str(tmp_path / "out"), *args]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and needle in err, err
+        assert not (tmp_path / "out").exists()  # refused before anything was written

@@ -21,7 +21,7 @@ from emulators.air import Point, distance_ft
 from emulators.clock import iso_utc
 from emulators.profiles import ProfileError, get_profile
 from emulators.replay_source import TAIL_S, ReplayAdvert, ReplaySource, ring_scene
-from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene
+from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene, validate_scene
 from emulators.scene_schema import MAX_END_S, MAX_FT
 from instruments.air_import import ImportedCapture, import_capture
 from instruments.capture_file import CaptureError
@@ -132,13 +132,16 @@ def _scene(args: argparse.Namespace, at: Point, events_s: list[float], end_s: fl
     if end_s > MAX_END_S:
         raise UsageError(f"{args.capture}: its Signal adverts span {end_s - TAIL_S:.0f} s; a replay plays at most {MAX_END_S:g} s "
                          "(cut the capture: editcap -A START -B STOP)")
-    if args.scene is None:
-        return ring_scene(at, events_s, end_s)
     try:
-        spec = load_scene(Path(args.scene))
+        if args.scene is None:
+            spec = ring_scene(at, events_s, end_s)
+        else:
+            base = load_scene(Path(args.scene))
+            spec = dataclasses.replace(base, end_s=max(base.end_s, end_s))
+        validate_scene(spec)  # before anything is written
     except SceneError as exc:
         raise UsageError(str(exc)) from None
-    return dataclasses.replace(spec, end_s=max(spec.end_s, end_s))
+    return spec
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -164,10 +167,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         sources.append(ReplaySource(vs.air, adverts, at))
         sources[-1].start()
 
-    try:
-        vs, observer = play_scene(spec, profile, out, args.seed, SMALL, at=at, extra=join)
-    except SceneError as exc:
-        raise UsageError(str(exc)) from None
+    vs, observer = play_scene(spec, profile, out, args.seed, SMALL, at=at, extra=join)
     events, positions = scene_events(spec, vs)
     positions["paths"]["REPLAY"], positions["sources"] = [at], [at]
     page = write_page(out, spec, events, positions)
