@@ -67,6 +67,16 @@ def play_air_scene(out: Path) -> AirScene:
     return AirScene(out / "air.pcap", record)
 
 
+def big_endian_copy(src: Path, dest: Path) -> Path:
+    """src written by scapy in big-endian byte order (as a big-endian host writes pcaps)."""
+    writer = RawPcapWriter(str(dest), linktype=256, sync=True, endianness=">")
+    writer.write_header(None)
+    for data, meta in RawPcapReader(str(src)):
+        writer.write_packet(data, sec=meta.sec, usec=meta.usec)
+    writer.close()
+    return dest
+
+
 def nordic_copy(src: Path, dest: Path, version: int) -> Path:
     """The link-type-256 records of src as an nRF Sniffer would have written them."""
     writer = RawPcapWriter(str(dest), linktype=272, sync=True)

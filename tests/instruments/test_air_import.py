@@ -12,7 +12,7 @@ from conformance.air_verdicts import judge
 from emulators.air import ADV_DELAY_MAX_S
 from emulators.profiles import get_profile
 from instruments.air_import import import_capture
-from tests.instruments.captures import CAMERAS, FOREIGN_KINDS, editcap, foreign_traffic, nordic_copy, snooped_btsnoop, tshark_fields
+from tests.instruments.captures import CAMERAS, FOREIGN_KINDS, big_endian_copy, editcap, foreign_traffic, nordic_copy, snooped_btsnoop, tshark_fields
 
 STATUS_INTERVAL_S = get_profile("reference").bwc.status_interval_ms / 1000
 ONE_INTERVAL_S = STATUS_INTERVAL_S + ADV_DELAY_MAX_S  # advInterval + advDelay: from one advertising event to the next
@@ -43,7 +43,8 @@ def test_import_measures_act001_as_the_harness_observer_did(air_scene):
 def test_every_container_and_link_type_measures_the_same(air_scene, tmp_path):
     _, reference, latencies = _measured(air_scene.pcap)
     copies = [nordic_copy(air_scene.pcap, tmp_path / "nrf-v3.pcap", 3), nordic_copy(air_scene.pcap, tmp_path / "nrf-v2.pcap", 2),
-              editcap(air_scene.pcap, tmp_path / "air.pcapng", "pcapng"), editcap(air_scene.pcap, tmp_path / "air-ns.pcap", "nsecpcap")]
+              editcap(air_scene.pcap, tmp_path / "air.pcapng", "pcapng"), editcap(air_scene.pcap, tmp_path / "air-ns.pcap", "nsecpcap"),
+              big_endian_copy(air_scene.pcap, tmp_path / "be-air.pcap")]
     # Wireshark reads the nRF Sniffer records as the harness wrote them: every CRC good, every Signal advert found
     rows = tshark_fields(copies[0], "nordic_ble.crcok", "btle.crc.incorrect", "btcommon.eir_ad.entry.uuid_16")
     assert len(rows) == len(tshark_fields(air_scene.pcap, "frame.number")) and all(r == ["1", "", "0xfe6c"] for r in rows)
@@ -51,7 +52,7 @@ def test_every_container_and_link_type_measures_the_same(air_scene, tmp_path):
         capture, verdicts, measured = _measured(path)
         assert measured == latencies, path.name
         assert [e.first_ms for e in verdicts.events] == pytest.approx([e.first_ms for e in reference.events], abs=1e-3)
-        assert capture.format.startswith({"nrf-": "pcap, link type 272", "air.": "pcapng, link type 256", "air-": "pcap (ns)"}[path.name[:4]])
+        assert capture.format.startswith({"nrf-": "pcap, link type 272", "air.": "pcapng, link type 256", "air-": "pcap (ns)", "be-a": "pcap, link type 256"}[path.name[:4]])
 
 
 def test_foreign_traffic_is_counted_and_ignored(air_scene, tmp_path):
