@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import random
 import struct
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +23,6 @@ from protocols.blell import phdr_record
 from protocols.signal import Event, SignalFrame, encode_adv_data
 from tests.instruments.captures import editcap, nordic_copy
 
-REPO = Path(__file__).resolve().parents[2]
 ADV = encode_adv_data(SignalFrame.for_event("X87002FP4", Event.CEW_ARMED, event_id=3))
 ADDRESS = "C3:CD:73:B7:F4:6D"
 
@@ -79,7 +76,7 @@ def _hostile(valid: dict[str, Path], tmp: Path) -> list[tuple[str, Path, str]]:
         "text": (b"hello, this is not a capture\n", "not a capture file"),
         "pcap-header-cut": (pcap[:10], "cut short"),
         "ethernet": (_pcap_header(1) + pcap[24:], "link type 1 is not a BLE capture"),
-        "record-cut": (pcap[:-5], "cut short"),
+        "record-cut": (pcap[:-5], "cut short: record 6 at byte 400 needs 56 bytes, 51 remain"),
         "record-huge": (_pcap_header() + struct.pack("<IIII", 0, 0, 0x7FFFFFF0, 0x7FFFFFF0) + bytes(64), "claims 2,147,483,632 bytes"),
         "pcapng-block-huge": (ng[:4] + struct.pack("<I", 0xFFFFFFF0) + ng[8:], "impossible length"),
         "pcapng-ethernet": (ng[: idb + 8] + struct.pack("<H", 1) + ng[idb + 10 :], "link type 1 is not a BLE capture"),
@@ -127,14 +124,6 @@ def test_too_many_records_is_refused(valid, monkeypatch):
     monkeypatch.setattr(capture_file, "MAX_RECORDS", 4)  # the bound, met by a small file
     with pytest.raises(CaptureError, match=r"more than 4 records; cut it into parts \(editcap -c 0\)"):
         import_capture(valid["pcap"])
-
-
-def test_the_command_line_prints_one_line_not_a_traceback(tmp_path):
-    junk = tmp_path / "junk.pcap"
-    junk.write_bytes(_pcap_header(272) + struct.pack("<IIII", 0, 0, 30, 30) + bytes(10))
-    proc = subprocess.run([sys.executable, "-m", "bwc", "air", "import", str(junk)], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
-    assert proc.stderr == f"bwc: error: {junk}: cut short: record 1 at byte 40 needs 30 bytes, 10 remain\n"
 
 
 def test_mutated_captures_read_or_are_refused_quickly(valid, tmp_path):
