@@ -42,7 +42,7 @@ def register(sub) -> None:
     rep.add_argument("capture", metavar="CAPTURE")
     rep.add_argument("--profile", default="reference", help="emulator profile name or YAML file")
     rep.add_argument("--scene", help="scene file placing the cameras (default: cameras 10, 25, 29 and 45 ft from the source)")
-    rep.add_argument("--at", default="0,0", help="X,Y in feet: where the replayed source stands (default 0,0)")
+    rep.add_argument("--at", default="0,0", help="X,Y in feet: where the replayed source stands (default 0,0; --at=-5,3 for a negative X)")
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--out", help="output directory (default: runs/replay-<UTC time>)")
     rep.set_defaults(func=cmd_replay)
