@@ -68,10 +68,14 @@ def _frames(record: Record) -> list[AdvFrame]:
 
 
 def import_capture(path: Path, *, partial_ok: bool = False) -> ImportedCapture:
-    """Read a capture (CaptureError for a file that is not one) and find its Signal adverts."""
+    """Read a capture (CaptureError for a file that is not one) and find its Signal adverts.
+    Each distinct AdvData is decoded once and each advertiser's bytes are kept once (an event's
+    repeats are byte-identical), so a capture of millions of PDUs stays small in memory."""
     capture = CaptureFile(path, partial_ok=partial_ok)
     out = ImportedCapture(Path(path), capture.format)
-    pdus: list[tuple[float, int, AdvFrame, SignalFrame]] = []
+    decoded: dict[bytes, SignalFrame | None] = {}
+    keys: dict[tuple[str, bytes], tuple[str, bytes]] = {}
+    pdus: list[tuple[float, tuple[str, bytes], int | None, int | None]] = []  # (t, (address, AdvData), channel, RSSI)
     for record in capture.records():
         out.records += 1
         out.first_s = record.t_s if out.first_s is None else min(out.first_s, record.t_s)
@@ -85,20 +89,23 @@ def import_capture(path: Path, *, partial_ok: bool = False) -> ImportedCapture:
         if not frames:
             out.counts["other traffic"] += 1
         for frame in frames:
-            try:
-                payload = find_signal_payload(frame.adv_data)
-                signal = decode_payload(payload) if payload is not None else None
-            except SignalDecodeError as exc:
-                out.counts["malformed Signal"] += 1
-                _problem(out, record, str(exc))
-                continue
-            if signal is None:
+            if frame.adv_data not in decoded:
+                try:
+                    payload = find_signal_payload(frame.adv_data)
+                    decoded[frame.adv_data] = decode_payload(payload) if payload is not None else None
+                except SignalDecodeError as exc:
+                    out.counts["malformed Signal"] += 1
+                    _problem(out, record, str(exc))
+                    continue
+            if decoded[frame.adv_data] is None:
                 out.counts["other advertisers"] += 1
                 continue
             out.counts["signal PDUs"] += 1
-            pdus.append((record.t_s, record.index, frame, signal))
+            key = keys.setdefault((frame.address, frame.adv_data), (frame.address, frame.adv_data))
+            pdus.append((record.t_s, key, frame.channel, frame.rssi))
     out.format = capture.format
-    out.adverts = _events(sorted(pdus, key=lambda p: (p[0], p[1])))
+    pdus.sort(key=lambda p: p[0])  # stable: PDUs at one instant keep their file order
+    out.adverts = _events(pdus, decoded)
     return out
 
 
@@ -107,19 +114,19 @@ def _problem(out: ImportedCapture, record: Record, why: str) -> None:
         out.problems.append(f"record {record.index}: {why}")
 
 
-def _events(pdus: list[tuple[float, int, AdvFrame, SignalFrame]]) -> list[Advert]:
+def _events(pdus: list[tuple[float, tuple[str, bytes], int | None, int | None]], decoded: dict[bytes, SignalFrame | None]) -> list[Advert]:
     """Merge the PDUs of each advertising event (same advertiser, same bytes, within EVENT_SPAN_S)."""
     adverts: list[Advert] = []
     open_events: dict[tuple[str, bytes], int] = {}  # (address, AdvData) -> index of its latest advert
-    for t, _, frame, signal in pdus:
-        key = (frame.address, frame.adv_data)
+    for t, key, channel, rssi in pdus:
         i = open_events.get(key)
         if i is not None and t - adverts[i].t_s <= EVENT_SPAN_S:
             a = adverts[i]
-            channels = a.channels + ((frame.channel,) if frame.channel is not None and frame.channel not in a.channels else ())
-            rssi = max((r for r in (a.rssi, frame.rssi) if r is not None), default=None)
-            adverts[i] = Advert(a.t_s, a.address, a.adv_data, a.frame, rssi, channels)
+            channels = a.channels + ((channel,) if channel is not None and channel not in a.channels else ())
+            adverts[i] = Advert(a.t_s, a.address, a.adv_data, a.frame, max((r for r in (a.rssi, rssi) if r is not None), default=None), channels)
             continue
+        signal = decoded[key[1]]
+        assert signal is not None  # only Signal adverts are kept
         open_events[key] = len(adverts)
-        adverts.append(Advert(t, frame.address, frame.adv_data, signal, frame.rssi, (frame.channel,) if frame.channel is not None else ()))
+        adverts.append(Advert(t, key[0], key[1], signal, rssi, (channel,) if channel is not None else ()))
     return adverts

@@ -18,7 +18,7 @@ LINKTYPE_NORDIC_BLE = 272
 LINKTYPES = {LINKTYPE_BLE_LL_PHDR: "BLE LL with PHDR", LINKTYPE_NORDIC_BLE: "nRF Sniffer for Bluetooth LE"}
 KIND_OF_LINKTYPE = {LINKTYPE_BLE_LL_PHDR: "phdr", LINKTYPE_NORDIC_BLE: "nordic"}
 MAX_FILE_BYTES = 1 << 30
-MAX_RECORDS = 5_000_000
+MAX_RECORDS = 2_000_000  # hours of a busy scene (a few hundred PDUs a second)
 MAX_RECORD_BYTES = 262_144
 MAX_BLOCK_BYTES = MAX_RECORD_BYTES + 4096  # a pcapng block: one record and its options
 

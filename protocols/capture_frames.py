@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 
 from protocols.blell import ADV_ACCESS_ADDRESS, RF_CHANNEL_OF_ADV_CHANNEL, crc24
 
@@ -57,6 +58,13 @@ class AdvFrame:
     rssi: int | None = None
 
 
+@lru_cache(maxsize=4096)
+def _crc24(pdu: bytes) -> bytes:
+    """CRC-24 of a PDU, remembered: an advertiser repeats the same PDU for a whole burst."""
+    return crc24(pdu)
+
+
+@lru_cache(maxsize=4096)
 def _address(raw: bytes) -> str:
     return ":".join(f"{b:02X}" for b in reversed(raw))
 
@@ -77,7 +85,7 @@ def ll_frame(packet: bytes, *, crc_ok: bool | None, channel: int | None, rssi: i
     if 6 + length + 3 != len(packet):
         raise _malformed(f"PDU length field says {length} bytes, the record holds {len(packet) - 9}")
     pdu, crc = packet[4 : 6 + length], packet[6 + length :]
-    if crc_ok is False or crc24(pdu) != crc:
+    if crc_ok is False or _crc24(pdu) != crc:
         raise FrameError("bad-crc", "CRC-24 does not match")
     if header & 0x0F not in ADV_DATA_PDUS:
         return None  # scan request, connect indication, extended advertising header
