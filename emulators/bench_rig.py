@@ -9,7 +9,9 @@ exported folder, or a docked FAT volume). Used by the physical-path tests and de
 writes {"stimulus": "tcp-client:127.0.0.1:P", "observer": "tcp-client:127.0.0.1:Q"} to
 ports.json when the radios are up; the harness's CEW uses the stimulus radio (at the origin),
 its observer the observer radio. Each recording stops --auto-stop seconds after it started
-(the officer pressing stop); at the end the evidence is written under DIR/<serial>/."""
+(the officer pressing stop); at the end the evidence is written under DIR/<serial>/. With
+--capture FILE the air is also written as an independent sniffer at the stimulus radio would
+capture it (link type 256, real UTC), for bench files whose observer is a capture."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from emulators.incar_net import IcpEndpoint
 from emulators.transports import serve_air_controller
 from protocols.incar import DEFAULT_PORT
 from emulators.audio_track import AudioSpec
+from instruments.pcap import AirCapture
 
 
 def _camera_arg(text: str) -> tuple[str, tuple[float, float]]:
@@ -47,6 +50,9 @@ async def run(args) -> int:
     air = Air(seed=args.seed)
     loop = asyncio.get_running_loop()
     clock = SceneClock(int(time.time() * 1000) - int(loop.time() * 1000))  # real UTC
+    capture = AirCapture(Path(args.capture), epoch_utc_ms=clock.epoch_utc_ms) if args.capture else None
+    if capture is not None:
+        air.add_observer(capture)
     work = Path(args.evidence).with_suffix(".rig")
     cams: list[BwcEmulator] = []
     for serial, pos in args.camera:
@@ -78,6 +84,8 @@ async def run(args) -> int:
         await asyncio.sleep(0.2)
     for cam in cams:
         await cam.stop()
+    if capture is not None:
+        capture.close()
     out = Path(args.evidence)
     out.mkdir(parents=True, exist_ok=True)
     for cam in cams:
@@ -119,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dvr", help="ICP address of the cruiser DVR paired with the first camera")
     ap.add_argument("--vehicle", default="CAR-A", help="that cruiser's vehicle id")
     ap.add_argument("--icp-bind", default="127.0.0.1", help="local address for the camera's in-car link")
+    ap.add_argument("--capture", help="also write the air to this pcap, as an independent sniffer at the stimulus radio")
     ap.add_argument("--dock", action="store_true", help="at the end, dock each camera that recorded (FAT on a loop device) until SIGTERM")
     args = ap.parse_args(argv)
     try:

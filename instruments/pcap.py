@@ -9,7 +9,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from emulators.air import Point, PathLossModel, Transmission, distance_ft
+from emulators.air import ADV_CHANNEL_GAP_S, ADV_CHANNELS, Point, PathLossModel, Transmission, distance_ft, pdu_air_time_s
 from emulators.incar_net import ICP_TAP, Addr
 from protocols.blell import DLT_BLUETOOTH_LE_LL_WITH_PHDR, adv_pdu, ll_packet, phdr_header
 from protocols.incar import DEFAULT_PORT
@@ -45,6 +45,10 @@ class AirCapture:
     ahead of their time; records are held until nothing earlier can come, so the file is
     in time order."""
 
+    # an advertising event is reported at its start, with PDUs up to this much later: a record
+    # this much older than the PDU being written can no longer be preceded by another event's
+    HOLD_S = (len(ADV_CHANNELS) - 1) * (pdu_air_time_s(bytes(31)) + ADV_CHANNEL_GAP_S) + pdu_air_time_s(bytes(31))
+
     def __init__(self, path: Path, *, epoch_utc_ms: int, position: Point = (0.0, 0.0), model: PathLossModel | None = None) -> None:
         self.writer = PcapWriter(path)
         self.epoch_s = epoch_utc_ms / 1000.0
@@ -63,7 +67,7 @@ class AirCapture:
             packet = ll_packet(adv_pdu(tx.address, tx.adv_data))
             self._event = (key, rssi, packet)
         pending = self._pending
-        while pending and pending[0][0] <= tx.t:
+        while pending and pending[0][0] <= tx.t - self.HOLD_S:
             t, _, record = heapq.heappop(pending)
             self.writer.write(self.epoch_s + t, record)
         self._count += 1

@@ -122,6 +122,15 @@ def reference_copy(reference_run, tmp_path) -> Path:
 SHARED_RUNS = {"reference_run", "short_buffer_run", "reference_copy"}
 
 
+@pytest.fixture(scope="session")
+def air_scene(tmp_path_factory):
+    """A small scene played once: its air.pcap and what the harness observer measured
+    (tests/instruments/captures.py)."""
+    from tests.instruments.captures import play_air_scene
+
+    return play_air_scene(tmp_path_factory.mktemp("air-scene"))
+
+
 def pytest_configure(config):
     """One scene cache for the whole session: made by the controller, inherited by the xdist
     workers (they start after this hook)."""
@@ -134,10 +143,13 @@ DOCK_MODULES = {"test_dock.py", "test_dock_watcher.py", "test_devices_cli.py", "
 @pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (--dist loadgroup) the tests that read the shared real runs go to one
-    worker, so each run is made once; the dock tests share one worker because udevd and the
-    loop devices are machine-wide; everything else spreads over the workers."""
+    worker, so each run is made once (so do those of the air scene); the dock tests share one
+    worker because udevd and the loop devices are machine-wide; everything else spreads over
+    the workers."""
     for item in items:
         if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("shared-runs"))
         elif item.path.name in DOCK_MODULES:
             item.add_marker(pytest.mark.xdist_group("docks"))
+        elif "air_scene" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("air-scene"))  # the scene is played once

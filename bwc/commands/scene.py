@@ -9,15 +9,17 @@ import html
 import json
 import time
 from datetime import datetime, timezone
+from collections.abc import Callable
 from pathlib import Path
 
 import looptime
 
 from bwc.cli import EXIT_OK, UsageError
-from emulators.air import radio
+from emulators.air import Point, radio
 from emulators.profiles import ProfileError, get_profile
 from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene
 from emulators.video import VideoFormat
+from fixtures.virtual import NOOP_CYCLES
 from instruments.ble_observer import BleObserver
 from instruments.pcap import AirCapture, icp_capture
 
@@ -45,36 +47,47 @@ def cmd_scene(args: argparse.Namespace) -> int:
         raise UsageError(f"--profile: {exc}") from None
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.out) if args.out else Path("runs") / f"scene-{spec.name}-{stamp}"
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"--out {out}: directory is not empty")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    prepare_out(out)
     print(f"bwc scene: {spec.name} ({spec.description or 'no description'}), profile {profile.name}, {spec.end_s:g} s simulated")
     wall = time.perf_counter()
-    events, positions = _play(spec, profile, out, args.seed, None if args.full_video else SMALL)
+    vs, _ = play_scene(spec, profile, out, args.seed, None if args.full_video else SMALL)
+    events, positions = scene_events(spec, vs)
     for t, who, what in events:
         print(f"  {t:7.2f} s  {who:<14} {what}")
-    page = out / "scene.html"
-    page.write_text(_page(spec, events, positions))
-    (out / "timeline.json").write_text(json.dumps([{"t_s": t, "device": w, "event": e} for t, w, e in events], indent=1) + "\n")
+    page = write_page(out, spec, events, positions)
     print(f"  {len(events)} events in {time.perf_counter() - wall:.1f} s wall; map and timeline: {page}")
     return EXIT_OK
 
 
-def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[tuple[float, str, str]], dict]:
-    loop = looptime.new_event_loop(start=0.0)
+def prepare_out(out: Path) -> Path:
+    """The output directory: refused when it holds anything (results are never overwritten)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: {'directory is not empty' if out.is_dir() else 'exists and is not a directory'}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the directory ({exc.strerror})") from None
+    return out
+
+
+def play_scene(spec: SceneSpec, profile, out: Path, seed: int, video, *, at: Point = (0.0, 0.0),
+               extra: Callable[[VirtualScene], None] | None = None) -> tuple[VirtualScene, BleObserver]:
+    """Play the scene with the harness's observer and the air capture at ``at`` (the source's
+    place); ``extra(scene)`` runs once every device is up, before the timeline (a replay source
+    joins the air there)."""
+    loop = looptime.new_event_loop(start=0.0, noop_cycles=NOOP_CYCLES)  # as the virtual target plays scenes
 
     async def main():
         vs = VirtualScene(spec, profile, out, seed, video_override=video)
-        capture = AirCapture(out / "air.pcap", epoch_utc_ms=spec.epoch_utc_ms, model=vs.model)
+        capture = AirCapture(out / "air.pcap", epoch_utc_ms=spec.epoch_utc_ms, position=at, model=vs.model)
         vs.air.add_observer(capture)
-        observer = BleObserver(radio(vs.air, "OBSERVER", (0.0, 0.0), kind="observer", rx_gain_db=25.0))
+        observer = BleObserver(radio(vs.air, "OBSERVER", at, kind="observer", rx_gain_db=25.0))
         with icp_capture(out / "icp.pcap", epoch_utc_ms=spec.epoch_utc_ms):
             try:
                 await vs.build()
                 await observer.start()
+                if extra is not None:
+                    extra(vs)
                 await vs.play()
                 await asyncio.sleep(2.0)
             finally:
@@ -83,9 +96,20 @@ def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[t
         return vs, observer
 
     try:
-        vs, observer = loop.run_until_complete(main())
+        return loop.run_until_complete(main())
     finally:
         loop.close()
+
+
+def write_page(out: Path, spec: SceneSpec, events: list[tuple[float, str, str]], positions: dict) -> Path:
+    page = out / "scene.html"
+    page.write_text(_page(spec, events, positions))
+    (out / "timeline.json").write_text(json.dumps([{"t_s": t, "device": w, "event": e} for t, w, e in events], indent=1) + "\n")
+    return page
+
+
+def scene_events(spec: SceneSpec, vs: VirtualScene) -> tuple[list[tuple[float, str, str]], dict]:
+    """What happened, in time order (steps, camera states, clips), and where everyone was."""
     events: list[tuple[float, str, str]] = []
     for r in vs.results:
         target = r.step.target or "scene"
@@ -108,9 +132,9 @@ def _play(spec: SceneSpec, profile, out: Path, seed: int, video) -> tuple[list[t
     recorded = {w for _, w, e in events if e.startswith("clip") or " clip " in e}
     activated_at = {}
     for o in spec.officers:
-        bwc = vs.bwcs.get(o.name)
-        if bwc is not None and bwc.core.clips:
-            activated_at[f"BWC-{o.name}"] = o.path(bwc.core.clips[0].trigger.loop_t)
+        worn = vs.bwcs.get(o.name)
+        if worn is not None and worn.core.clips:
+            activated_at[f"BWC-{o.name}"] = o.path(worn.core.clips[0].trigger.loop_t)
     return events, {"paths": paths, "recorded": sorted(recorded), "activated_at": activated_at}
 
 
@@ -133,10 +157,9 @@ def _page(spec: SceneSpec, events, positions) -> str:
         return size - (y - y0) * k
 
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}"><rect width="{size}" height="{size}" fill="#f6f8fa"/>']
-    for o in spec.officers:
-        if o.cew_serial or o.holster_serial:
-            cx, cy = o.path(0.0)
-            svg.append(f'<circle cx="{sx(cx):.1f}" cy="{sy(cy):.1f}" r="{30 * k:.1f}" fill="#0969da" fill-opacity="0.07" stroke="#0969da" stroke-dasharray="5 4"/>')
+    sources = [o.path(0.0) for o in spec.officers if o.cew_serial or o.holster_serial] + positions.get("sources", [])
+    for cx, cy in sources:
+        svg.append(f'<circle cx="{sx(cx):.1f}" cy="{sy(cy):.1f}" r="{30 * k:.1f}" fill="#0969da" fill-opacity="0.07" stroke="#0969da" stroke-dasharray="5 4"/>')
     placed: list[tuple[float, float]] = []
     for name, path in positions["paths"].items():
         color = "#1a7f37" if name in positions["recorded"] else "#6e7781"
