@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint setup system-deps clean allure
+.PHONY: run test test-matrix lint setup system-deps clean allure
 
 $(BIN)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,7 +26,12 @@ lint: setup
 	$(BIN)/mypy
 
 test: setup system-deps lint
-	$(BIN)/python -m pytest -n 3 --dist loadgroup $(ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadgroup -m "not matrix" $(ARGS)
+
+# the full profile matrix (about 30 min on 2 cores): every built-in profile through the whole
+# suite, 20 RF seeds on every conformant profile
+test-matrix: setup system-deps
+	$(BIN)/python -m pytest -n 3 --dist loadgroup -m matrix $(ARGS)
 
 allure: setup
 	$(BIN)/bwc report --allure $(RUN)

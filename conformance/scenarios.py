@@ -38,7 +38,7 @@ def _gop(p: Profile) -> float:
     return float(getattr(p.bwc, "gop_s", 1.0))
 
 
-def _buffer_s(p: Profile) -> float:
+def longest_buffer_s(p: Profile) -> float:
     """The longest pre-event buffer configured on any camera of the target (and at least the
     catalogue's 30 s)."""
     return max(requirement("PRE-001").main().value, p.bwc.pre_event_s, p.dvr.pre_event_s, p.dvr.rear_pre_event_s)
@@ -104,7 +104,7 @@ def hartford_for(p: Profile) -> SceneSpec:
     cruiser 6 s after its camera, so that a late camera's clip still holds enough sound and
     picture to be measured; whatever is still recording is stopped 29 s after the event."""
     base = hartford()
-    t = p.bwc.boot_s + _buffer_s(p) + FILL_MARGIN_S
+    t = p.bwc.boot_s + longest_buffer_s(p) + FILL_MARGIN_S
     steps = [Step(t, "cew", "A", {"event": "armed"})]
     steps += [Step(t, "stop", o.name, anchor=(o.name, RECORD_AFTER_HEARD_S)) for o in base.officers if o.bwc_serial]
     steps += [Step(t, "dvr_stop", v.vehicle_id, anchor=(v.officer, RECORD_AFTER_HEARD_S)) for v in base.vehicles if v.officer]

@@ -122,7 +122,7 @@ def test_interrupted_while_a_scene_writes_its_clips(tmp_path, sig, capsys, monke
     run.proc.send_signal(sig)
     report = _incomplete_and_signed(out, conf, run.finish(), run.output, capsys, monkeypatch)
     stop = report["run"]["interrupted"]
-    assert (stop["signal"], stop["phase"], stop["during"]) == (sig.name, "measuring", "conformance/test_evidence.py::test_res001_minimum_resolution")
+    assert (stop["signal"], stop["phase"], stop["during"]) == (sig.name, "measuring", "test_evidence.py::test_res001_minimum_resolution")
     assert _requirement(report, "ACT-006")["verdict"] == "pass", "what was measured before the signal is kept"
     res = _requirement(report, "RES-001")
     assert (res["verdict"], res["why"]) == ("error", "run interrupted")
@@ -194,7 +194,7 @@ def test_disk_full_during_a_scene_keeps_the_results(tmp_path, tmpfs, capsys, mon
     report = _incomplete_and_signed(out, conf, run.finish(), run.output, capsys, monkeypatch)
     stop = report["run"]["interrupted"]
     assert stop["reason"] == "disk full" and "No space left on device" in stop["detail"]
-    assert stop["during"] == "conformance/test_activation.py::test_act001_every_camera_in_range_activates"
+    assert stop["during"] == "test_activation.py::test_act001_every_camera_in_range_activates"
     act001 = _requirement(report, "ACT-001")
     assert act001["verdict"] == "error" and "No space left on device" in act001["messages"][0]
     act006 = _requirement(report, "ACT-006")

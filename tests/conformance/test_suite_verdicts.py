@@ -90,8 +90,40 @@ def test_pcap_dissects_in_tshark(reference_run):
     assert count("btle_rf.signal_dbm < 0") == total
 
 
-@pytest.mark.parametrize("name", [n for n in PROFILES if n != "reference"])
+# make test proves every check on one seeded defect (the one whose procedure costs least);
+# make test-matrix runs every built-in profile through the whole suite (below)
+CAUGHT_BY = {
+    "PRE-001": "buffer-frames", "PRE-002": "byte-budget", "PRE-003": "late-audio", "PRE-004": "buffers-asleep",
+    "AV-001": "av-drift", "ACT-001": "short-range", "ACT-002": "dvr-any-vehicle", "ACT-003": "wakes-on-signal",
+    "ACT-004": "cancel-anything", "ACT-005": "signal-stops", "ACT-006": "ignores-allow-list", "CHN-001": "dvr-unchained",
+    "VEH-001": "no-debounce", "TIME-001": "clock-drift", "PWR-001": "no-power-safety", "RES-001": "low-res",
+    "INT-001": "unsigned-evidence", "GRP-001": "group-slow-start",
+}
+CI_CONFORMANT = {"vendor-timings", "short-buffer"}  # vendor-timings: unlike the reference everywhere a vendor may choose; short-buffer: the shared run
+
+
+def test_every_check_has_a_seeded_defect_in_make_test():
+    assert set(CAUGHT_BY) == TESTED | GROUP
+    assert all(rid in PROFILES[name].violates for rid, name in CAUGHT_BY.items())
+
+
+@pytest.mark.parametrize("rid", sorted(CAUGHT_BY))
+def test_each_check_catches_its_seeded_defect(rid, tmp_path):
+    """The requirement's tests alone, through the real CLI, on a profile that breaks it: the
+    requirement fails, nothing else does, nothing errs."""
+    name = CAUGHT_BY[rid]
+    proc = _run(tmp_path / "run", "--profile", name, "--seed", "0", "--no-pdf", "--select", rid.lower().replace("-", ""))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
+    assert {k for k, v in verdicts.items() if v == "fail"} == {rid}, f"{name}: {verdicts}"
+    assert not any(v == "error" for v in verdicts.values())
+
+
+@pytest.mark.parametrize("name", [n if n in CI_CONFORMANT else pytest.param(n, marks=pytest.mark.matrix) for n in PROFILES if n != "reference"])
 def test_each_profile_fails_exactly_what_it_declares(name, tmp_path, request):
+    """The whole suite on every built-in profile: exactly the declared requirements fail, every
+    other one passes (make test-matrix; make test runs it on CI_CONFORMANT)."""
     profile = PROFILES[name]
     if name == "short-buffer":  # the report tests' run of it (seed 0, with the PDF) serves here too
         run = request.getfixturevalue("short_buffer_run")
@@ -105,5 +137,5 @@ def test_each_profile_fails_exactly_what_it_declares(name, tmp_path, request):
     failing = {k for k, v in verdicts.items() if v == "fail"}
     assert failing == set(profile.violates)
     expected_tested = TESTED | (GROUP if profile.dvr.group_mode else set())
-    assert {k for k, v in verdicts.items() if v == "pass"} == expected_tested - failing
+    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} == expected_tested - failing  # marginal passes (close to the limit)
     assert not any(v == "error" for v in verdicts.values())

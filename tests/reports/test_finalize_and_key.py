@@ -30,10 +30,10 @@ def test_default_key_is_generated_once_in_the_config_dir(reference_copy, tmp_pat
     monkeypatch.delenv("BWC_SIGNING_KEY", raising=False)
     monkeypatch.setenv("BWC_CONFIG_DIR", str(tmp_path / "conf"))
     report = json.loads((reference_copy / "report.json").read_text())
-    written = finalize_run(reference_copy, report)
+    written = finalize_run(reference_copy, report, pdf=False)  # the PDF: the test above
     key = tmp_path / "conf" / "signing-key.pem"
     assert written[0] == str(key) and stat.S_IMODE(key.stat().st_mode) == 0o600
-    again = finalize_run(reference_copy, report)
+    again = finalize_run(reference_copy, report, pdf=False)
     assert str(key) not in again, "an existing key is reused, never replaced"
     assert verify_run(reference_copy).ok
 
