@@ -93,6 +93,24 @@ def declared(profile: Profile, dotted: str) -> float:
     return float(value)
 
 
+CEW_EVENTS = (("CEW_ARMED", "armed"), ("CEW_TRIGGER", "trigger"), ("CEW_ARC", "arc"))  # ACT-001's CEW events, in its order
+
+
+def cew_events(p: Profile) -> tuple[str, ...]:
+    """The CEW events the target is configured to start on, in ACT-001's order (all three when
+    it declares none). Every procedure but ACT-001's own (event-types, the sweep) sends these:
+    a probe that must start nothing (sleep, allow-list, cool-down) proves something only with an
+    event the camera acts on, and a camera that ignores one CEW event fails ACT-001, not every
+    requirement measured on its recordings."""
+    configured = tuple(event for name, event in CEW_EVENTS if name in p.bwc.activates_on)
+    return configured or tuple(event for _, event in CEW_EVENTS)
+
+
+def _cew(p: Profile, k: int = 0) -> dict[str, str]:
+    events = cew_events(p)
+    return {"event": events[k % len(events)]}
+
+
 # -- the procedures ---------------------------------------------------------------------------
 RECORD_AFTER_HEARD_S = 6.0  # a camera of the incident records this long after the harness heard it announce (several audio marks)
 
@@ -105,7 +123,7 @@ def hartford_for(p: Profile) -> SceneSpec:
     picture to be measured; whatever is still recording is stopped 29 s after the event."""
     base = hartford()
     t = p.bwc.boot_s + longest_buffer_s(p) + FILL_MARGIN_S
-    steps = [Step(t, "cew", "A", {"event": "armed"})]
+    steps = [Step(t, "cew", "A", _cew(p))]
     steps += [Step(t, "stop", o.name, anchor=(o.name, RECORD_AFTER_HEARD_S)) for o in base.officers if o.bwc_serial]
     steps += [Step(t, "dvr_stop", v.vehicle_id, anchor=(v.officer, RECORD_AFTER_HEARD_S)) for v in base.vehicles if v.officer]
     steps.append(Step(t + 29.0, "stop_all"))
@@ -128,7 +146,7 @@ def sleep_dock(p: Profile) -> SceneSpec:
     timeline = (
         Step(ready + 1.0, "dock", "K"),
         Step(sleep, "sleep", "S"),
-        Step(event, "cew", "CEW", {"event": "armed"}),
+        Step(event, "cew", "CEW", _cew(p)),
         # a camera that Signal wrongly woke (ACT-003's failure) is stopped and put back to sleep,
         # so that the record press still starts a recording from sleep (PRE-004's probe)
         Step(event + 3.0, "stop", "S"),
@@ -214,21 +232,21 @@ def signal_rules(p: Profile) -> SceneSpec:
     b, f = cooldown_probe(p), cancel_probe(p)
     timeline = [
         Step(b.record, "record", "B"),
-        Step(b.first, "cew", "P", {"event": "armed"}),
+        Step(b.first, "cew", "P", _cew(p, 0)),
         Step(b.stop, "stop", "B"),
-        Step(b.second, "cew", "P", {"event": "trigger"}),
+        Step(b.second, "cew", "P", _cew(p, 1)),
         Step(b.second, "stop", "B", anchor=("B", STOP_AFTER_HEARD_S)),
-        Step(f.first, "cew", "Q1", {"event": "armed"}),
+        Step(f.first, "cew", "Q1", _cew(p)),
         Step(f.first, "cancel", "F", anchor=("F", f.inside_after_heard_s)),
         Step(f.button - _free_after_s(p), "stop", "F"),  # frees F if it (wrongly) restarted on Q1's repeats
         Step(f.button, "record", "F"),
         Step(f.button_cancel, "cancel", "F"),
         Step(f.button_stop, "stop", "F"),
-        Step(f.second, "cew", "Q2", {"event": "armed"}),
+        Step(f.second, "cew", "Q2", _cew(p)),
         Step(f.second, "cancel", "F", anchor=("F", f.outside_after_heard_s)),
     ]
     if b.third is not None:
-        timeline += [Step(b.third, "cew", "P", {"event": "arc"}), Step(b.third + _latency_s() + 1.0, "stop", "B")]
+        timeline += [Step(b.third, "cew", "P", _cew(p, 2)), Step(b.third + _latency_s() + 1.0, "stop", "B")]
     end = max(b.end, f.end)
     timeline.append(Step(end, "stop_all"))
     return SceneSpec("signal-rules", officers, (), tuple(sorted(timeline, key=lambda s: s.t)), end_s=end + _free_after_s(p),
@@ -332,8 +350,8 @@ def allow_list(p: Profile) -> SceneSpec:
     )
     u = p.bwc.boot_s + 3.0
     listed = u + _latency_s() + 2.0 + _free_after_s(p)
-    timeline = (Step(u, "cew", "U", {"event": "armed"}), Step(u + _latency_s() + 2.0, "stop", "Y"),
-                Step(listed, "cew", "L", {"event": "armed"}), Step(listed + 4.0, "stop_all"))
+    timeline = (Step(u, "cew", "U", _cew(p)), Step(u + _latency_s() + 2.0, "stop", "Y"),
+                Step(listed, "cew", "L", _cew(p)), Step(listed + 4.0, "stop_all"))
     return SceneSpec("allow-list", officers, (), timeline, end_s=listed + 4.0 + _free_after_s(p),
                      description="an unlisted CEW must not start the camera; the listed one must")
 
@@ -345,7 +363,7 @@ def high_bitrate(p: Profile) -> SceneSpec:
         OfficerSpec("H", still((10.0, 0.0)), "X6HBR00H1"),
     )
     t = p.bwc.boot_s + max(requirement("PRE-002").main().value, p.bwc.pre_event_s) + 15.0
-    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(t, "cew", "CEW", {"event": "armed"}), Step(t + 5.0, "stop_all"))
+    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(t, "cew", "CEW", _cew(p)), Step(t + 5.0, "stop_all"))
     return SceneSpec("high-bitrate", officers, (), timeline, end_s=t + 5.0 + _free_after_s(p),
                      description="the pre-event buffer under the highest bitrate the camera sees")
 

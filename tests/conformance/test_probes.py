@@ -65,3 +65,21 @@ def test_act004_a_deleted_clip_fails(tmp_path):
     got, ms = verdict(act004, "ACT-004", scenarios=_Played(p, p, tmp_path), profile=p)
     assert got == "fail"
     assert any(m.name.startswith("a Signal-started recording that was cancelled is kept") for m in ms)
+
+
+@pytest.mark.parametrize("ignored", ["CEW_ARMED", "CEW_TRIGGER", "CEW_ARC"])
+def test_procedures_send_the_cew_events_the_camera_is_configured_for(ignored):
+    """A camera that ignores one CEW event fails ACT-001 (event-types, the sweep); every other
+    procedure sends events it acts on, so that a probe that must start nothing (sleep,
+    allow-list, cool-down) is not passed by a camera deaf to that event."""
+    from emulators.profiles import SIGNAL_ACTIVATING
+
+    deaf = _bwc(REFERENCE, activates_on=tuple(e for e in SIGNAL_ACTIVATING if e != ignored))
+    event = ignored.removeprefix("CEW_").lower()
+    def sent(scenario, profile) -> set:
+        return {s.args.get("event") for s in scenario.build(profile).timeline if s.action == "cew"}
+
+    for name in ("hartford", "sleep-dock", "allow-list", "signal-rules", "high-bitrate"):
+        assert sent(SCENARIOS[name], deaf) and event not in sent(SCENARIOS[name], deaf), name
+    assert sent(SCENARIOS["signal-rules"], REFERENCE) == {"armed", "trigger", "arc"}
+    assert event in sent(SCENARIOS["event-types"], deaf), "ACT-001's own procedure sends every event"

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SELECTED = ("PRE-001", "RES-001", "ACT-003", "ACT-006", "PWR-001")  # the main incident and three other scenes
+SELECTED = ("PRE-004", "ACT-003", "ACT-005", "ACT-006", "PWR-001")  # four scenes (sleep-dock, signal-rules, allow-list, power-cut)
 
 
 def _verdicts(path: Path) -> dict:
