@@ -305,13 +305,15 @@ def vehicle_plan(p: Profile) -> VehiclePlan:
 
 
 def vehicle(p: Profile) -> SceneSpec:
-    """ACT-002 and VEH-001. Cruisers C1..C5 stand 10 ft around body camera V, which belongs to
+    """ACT-002 and VEH-001. Cruisers C1..C5 stand 29 ft around body camera V (1 ft inside
+    ACT-002's range), which belongs to
     no cruiser (so no dash camera can record because of V); each cruiser gets one vehicle
     input. Cruiser X stands 5 ft from V and must never record; W is 60 ft away (informative).
     C1's light bar first gets glitches of 100, 150 and 190 ms."""
     plan = vehicle_plan(p)
     officers = (OfficerSpec("V", still((0.0, 0.0)), "X6VEH00V1"), OfficerSpec("W", still((60.0, 0.0)), "X6VEH00W1"))
-    vehicles = tuple(VehicleSpec(f"CAR-C{i + 1}", (round(10 * math.cos(math.radians(72 * i)), 3), round(10 * math.sin(math.radians(72 * i)), 3)),
+    r = requirement("ACT-002").parameter("range_ft") - 1.0  # V near the edge of the range the requirement names
+    vehicles = tuple(VehicleSpec(f"CAR-C{i + 1}", (round(r * math.cos(math.radians(72 * i)), 3), round(r * math.sin(math.radians(72 * i)), 3)),
                                  f"F3VEH0{i + 1}C1", None) for i in range(len(VEHICLE_INPUTS)))
     vehicles += (VehicleSpec("CAR-X", (0.0, 5.0), "F3VEH0XC1", None),)
     timeline = [Step(t, "input", "CAR-C1", {"input": "light_bar", "level": "on", "pulse_ms": ms}) for t, ms in zip(plan.glitches, GLITCHES_MS)]
@@ -363,8 +365,11 @@ def high_bitrate(p: Profile) -> SceneSpec:
         OfficerSpec("H", still((10.0, 0.0)), "X6HBR00H1"),
     )
     t = p.bwc.boot_s + max(requirement("PRE-002").main().value, p.bwc.pre_event_s) + 15.0
-    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(t, "cew", "CEW", _cew(p)), Step(t + 5.0, "stop_all"))
-    return SceneSpec("high-bitrate", officers, (), timeline, end_s=t + 5.0 + _free_after_s(p),
+    # H stops 6 s after the harness heard it announce (a camera slow to act on Signal still
+    # exports a clip of the event); whatever still records is stopped 20 s after the event
+    timeline = (Step(0.0, "complexity", None, {"value": 1.0}), Step(t, "cew", "CEW", _cew(p)),
+                Step(t, "stop", "H", anchor=("H", RECORD_AFTER_HEARD_S)), Step(t + 20.0, "stop_all"))
+    return SceneSpec("high-bitrate", officers, (), timeline, end_s=t + 20.0 + _free_after_s(p),
                      description="the pre-event buffer under the highest bitrate the camera sees")
 
 

@@ -42,8 +42,8 @@ def test_act002_vehicle_event_routing(scenarios, measure):
         measure.expect(f"{subject(dvr)} front", f"{name}: own dash camera records", bool(started_in(dvr.evidence, begin, end)))
         measure.expect(f"{subject(dvr)} rear", f"{name}: own back-seat camera records", bool(started_in(dvr.rear_evidence, begin, end)))
         v_stop = _step_after(rec, "stop", "V", t)  # a late camera is still judged on routing: until V's stop
-        measure.expect(subject(near), f"{name} of {car}: body camera 10 ft away records", bool(started_in(near.evidence, begin, v_stop)))
-        measure.info(subject(far), f"{name} of {car}: body camera 60 ft away records (beyond 30 ft, informative)",
+        measure.expect(subject(near), f"{name} of {car}: body camera {requirement('ACT-002').parameter('range_ft') - 1.0:g} ft away records", bool(started_in(near.evidence, begin, v_stop)))
+        measure.info(subject(far), f"{name} of {car}: body camera W beyond 30 ft records (informative)",
                      bool(started_in(far.evidence, begin, v_stop)))
     for dvr in rec.dvrs:
         own = windows.get(dvr.vehicle_id)
