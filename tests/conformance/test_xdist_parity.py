@@ -27,7 +27,7 @@ def test_parallel_run_gives_the_serial_verdicts(short_buffer_run, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "conformance"), "-n", "2", "-p", "no:cacheprovider",
                            "-p", "no:looptime_plugin", "-q", "-k", " or ".join(r.lower().replace("-", "") for r in SELECTED), "--bwc-profile", "short-buffer", "--bwc-seed", "0", "--bwc-out", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]  # short-buffer fails PRE-001
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]  # short-buffer fails PRE-001/PRE-002, not selected here
     serial = json.loads((short_buffer_run.dir / "results.json").read_text())
     parallel = json.loads((out / "results.json").read_text())
     assert _verdicts(out / "results.json") == _verdicts(short_buffer_run.dir / "results.json")
