@@ -101,7 +101,6 @@ CAUGHT_BY = {
 }
 SHARED_PROOF = {"PRE-001": "short-buffer"}  # the report tests' whole-suite run of it (below)
 ONLY = {"ACT-001": "act001_activation_rate"}  # of the requirement's tests, the one that catches this defect (the others: the matrix)
-CI_CONFORMANT: set[str] = set()  # every conformant variant through the whole suite: make test-matrix
 
 
 def test_every_check_has_a_seeded_defect_in_make_test():
@@ -109,14 +108,20 @@ def test_every_check_has_a_seeded_defect_in_make_test():
     assert all(rid in PROFILES[name].violates for rid, name in {**CAUGHT_BY, **SHARED_PROOF}.items())
 
 
-def test_short_buffer_fails_exactly_what_it_declares(short_buffer_run):
-    """The whole suite on short-buffer (the shared run, seed 0, with the PDF): PRE-001 and
-    PRE-002 fail, every other tested requirement passes."""
-    assert short_buffer_run.returncode == 1, short_buffer_run.stdout
-    verdicts = {r["id"]: r["verdict"] for r in json.loads((short_buffer_run.dir / "report.json").read_text())["requirements"]}
+def _fails_exactly_what_it_declares(name: str, returncode: int, output: str, out: Path) -> None:
+    profile = PROFILES[name]
+    assert returncode == (1 if profile.violates else 0), output
+    verdicts = {r["id"]: r["verdict"] for r in json.loads((out / "report.json").read_text())["requirements"]}
     failing = {k for k, v in verdicts.items() if v == "fail"}
-    assert failing == set(PROFILES["short-buffer"].violates)
-    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} == TESTED - failing
+    assert failing == set(profile.violates)
+    expected_tested = TESTED | (GROUP if profile.dvr.group_mode else set())
+    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} == expected_tested - failing  # marginal passes (close to the limit)
+    assert not any(v == "error" for v in verdicts.values())
+
+
+def test_short_buffer_fails_exactly_what_it_declares(short_buffer_run):
+    """The whole suite on short-buffer: the shared run (seed 0, with the PDF), in make test."""
+    _fails_exactly_what_it_declares("short-buffer", short_buffer_run.returncode, short_buffer_run.stdout, short_buffer_run.dir)
 
 
 @pytest.mark.parametrize("rid", sorted(CAUGHT_BY))
@@ -132,18 +137,10 @@ def test_each_check_catches_its_seeded_defect(rid, tmp_path):
     assert not any(v == "error" for v in verdicts.values())
 
 
-@pytest.mark.parametrize("name", [n if n in CI_CONFORMANT else pytest.param(n, marks=pytest.mark.matrix) for n in PROFILES if n not in ("reference", "short-buffer")])
+@pytest.mark.matrix
+@pytest.mark.parametrize("name", [n for n in PROFILES if n not in ("reference", "short-buffer")])
 def test_each_profile_fails_exactly_what_it_declares(name, tmp_path):
-    """The whole suite on every built-in profile: exactly the declared requirements fail, every
-    other one passes (make test-matrix; make test runs it on CI_CONFORMANT)."""
-    profile = PROFILES[name]
+    """The whole suite on every other built-in profile (make test-matrix): exactly the declared
+    requirements fail, every other one passes."""
     proc = _run(tmp_path / "run", "--profile", name, "--seed", "0", "--no-pdf")
-    returncode, output, out = proc.returncode, proc.stdout + proc.stderr, tmp_path / "run"
-    assert returncode == (1 if profile.violates else 0), output
-    report = json.loads((out / "report.json").read_text())
-    verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    failing = {k for k, v in verdicts.items() if v == "fail"}
-    assert failing == set(profile.violates)
-    expected_tested = TESTED | (GROUP if profile.dvr.group_mode else set())
-    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} == expected_tested - failing  # marginal passes (close to the limit)
-    assert not any(v == "error" for v in verdicts.values())
+    _fails_exactly_what_it_declares(name, proc.returncode, proc.stdout + proc.stderr, tmp_path / "run")
