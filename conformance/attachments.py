@@ -64,7 +64,7 @@ def pcap_slice(pcap: Path, t0_s: float, t1_s: float) -> bytes:
     return b"".join(out)
 
 
-def attach_stills(label: str, clip: Path, instants: dict[str, int]) -> None:
+def attach_stills(label: object, clip: Path, instants: dict[str, int]) -> None:
     for (name, _), png in zip(instants.items(), stills(clip, list(instants.values()))):
         if png is not None:
             allure.attach(png, name=f"{label}: {name}", attachment_type=allure.attachment_type.PNG)

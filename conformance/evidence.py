@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import lru_cache
 
+from conformance.subjects import Subject
 from fixtures.roles import EvidenceItem
 from instruments.clip_analyzer import ClipAnalysis
 from instruments.clip_isolation import analyze_clip_isolated
@@ -52,7 +53,7 @@ def coverage_before_activation_s(item: EvidenceItem, activation_harness_ms: floa
     return None if device is None else (device - clip.first_utc_ms) / 1000.0
 
 
-def decoded(measure, who: str, item: EvidenceItem) -> ClipAnalysis | None:
+def decoded(measure, who: Subject | str, item: EvidenceItem) -> ClipAnalysis | None:
     """The clip's analysis, or None after recording that it does not decode (a failed check:
     unreadable evidence is the device's fault, not the harness's)."""
     clip = analysis(item)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from conformance import clocks
 from conformance.catalogue import requirement
 from conformance.clocks import ClockFix, Instant
+from conformance.subjects import Subject
 from fixtures.roles import CameraObservation, DvrObservation, EvidenceItem, IncidentRecord
 from protocols.signal import Event  # noqa: F401  (re-exported for the test modules)
 
@@ -89,10 +90,11 @@ def chosen_clips(record: IncidentRecord) -> dict[str, dict]:
     return out
 
 
-def subject(device: CameraObservation | DvrObservation) -> str:
+def subject(device: CameraObservation | DvrObservation, part: str = "") -> Subject:
+    """The device as a measurement's subject (a DVR's camera by ``part``: front, rear)."""
     if isinstance(device, CameraObservation):
-        return f"BWC-{device.label} {device.serial}"
-    return f"DVR-{device.vehicle_id} {device.serial}"
+        return Subject(f"BWC-{device.label}", device.serial, part)
+    return Subject(f"DVR-{device.vehicle_id}", device.serial, part)
 
 
 def step_utc_ms(record: IncidentRecord, action: str, target: str | None = None, index: int = 0) -> int:
@@ -113,7 +115,7 @@ class Activated:
     """A camera of the incident and its incident clip."""
 
     camera: CameraObservation
-    who: str
+    who: Subject
     clip: Clip
 
 

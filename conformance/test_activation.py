@@ -9,6 +9,7 @@ import pytest
 
 from conformance.attachments import attach_pcap
 from conformance.catalogue import requirement
+from conformance.subjects import Subject
 from conformance.incident_view import first_heard, incident_clip, started_in, step_utc_ms, subject
 from conformance.limits import Limit
 from conformance.scenarios import ALLOWED_SENDER, EVENT_SOURCES, UNLISTED_SENDER, event_spacing_s
@@ -16,7 +17,7 @@ from conformance.scenarios import ALLOWED_SENDER, EVENT_SOURCES, UNLISTED_SENDER
 NONE_STARTED = Limit(0, "recordings", "==")
 
 
-def _latency(measure, who: str, start_ms: int, heard_ms: int | None, clip, what: str) -> None:
+def _latency(measure, who: Subject, start_ms: int, heard_ms: int | None, clip, what: str) -> None:
     """From the event to the first recording-started advert the harness heard; without one,
     to the exported activation instant put on the harness clock."""
     limit = measure.req.main()

@@ -26,7 +26,7 @@ def test_chn001_dvr_follows_its_own_camera(incident, profile, measure):
         cam_started = cam_clip.activation if cam_clip is not None and cam_clip.activation is not None else None
         activated = cam_clip is not None or cam_heard is not None
         for part, configured in PARTS:
-            who = f"{subject(dvr)} {part}"
+            who = subject(dvr, part)
             dclip = incident_clip(incident, dvr, dvr.evidence if part == "front" else dvr.rear_evidence)
             if not activated:
                 measure.expect(who, f"records although its camera ({dvr.paired_label}) did not activate", dclip is not None, expected=False)

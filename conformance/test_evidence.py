@@ -8,16 +8,17 @@ from conformance import clocks
 from conformance.evidence import analysis, decoded
 from conformance.incident_view import Clip, activated_cameras, clip, incident_clip, started_in, step_utc_ms, subject
 from conformance.scenarios import power_cut_times
+from conformance.subjects import Subject
 
 
-def _recording_devices(measure, incident, fact: str) -> list[tuple[str, Clip, object]]:
+def _recording_devices(measure, incident, fact: str) -> list[tuple[Subject, Clip, object]]:
     """(who, incident clip, camera or None) for every camera and DVR camera that recorded."""
-    out: list[tuple[str, Clip, object]] = [(a.who, a.clip, a.camera) for a in activated_cameras(measure, incident, fact=fact)]
+    out: list[tuple[Subject, Clip, object]] = [(a.who, a.clip, a.camera) for a in activated_cameras(measure, incident, fact=fact)]
     for d in incident.dvrs:
         for part, evidence in (("front", d.evidence), ("rear", d.rear_evidence)):
             found = incident_clip(incident, d, evidence)
             if found is not None:
-                out.append((f"{subject(d)} {part}", found, None))
+                out.append((subject(d, part), found, None))
     return out
 
 
@@ -78,7 +79,7 @@ def test_pwr001_clip_survives_power_loss(scenarios, profile, measure):
 @pytest.mark.requirement("RES-001")
 def test_res001_minimum_resolution(incident, measure):
     for who, found, cam in _recording_devices(measure, incident, "resolution"):
-        role = "bwc" if cam is not None else ("dvr-rear" if who.endswith("rear") else "dvr-front")
+        role = "bwc" if cam is not None else ("dvr-rear" if who.part == "rear" else "dvr-front")
         a = decoded(measure, who, found.item)
         if a is None:
             continue

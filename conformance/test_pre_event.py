@@ -9,6 +9,7 @@ import pytest
 from conformance import clocks
 from conformance.attachments import attach_stills
 from conformance.evidence import activation_utc_ms, analysis, coverage_before_activation_s, decoded
+from conformance.subjects import Subject
 from conformance.incident_view import activated_cameras, first_heard, started_in, step_utc_ms, subject
 from conformance.scenarios import declared
 
@@ -19,7 +20,7 @@ def _limit(measure, profile):
     return limit.at_least(declared(profile, req.configured)) if req.configured else limit
 
 
-def _coverage(measure, who: str, clip, limit, *, label: str) -> float | None:
+def _coverage(measure, who: Subject, clip, limit, *, label: str) -> float | None:
     if decoded(measure, who, clip.item) is None:
         return None
     before = coverage_before_activation_s(clip.item, clip.activation.ms if clip.activation else None)

@@ -39,8 +39,8 @@ def test_act002_vehicle_event_routing(scenarios, measure):
         dvr = rec.dvr(car)
         begin, end = (first_glitch if car == "CAR-C1" else t), t + delay_ms + 500.0
         windows[car] = (begin, end)
-        measure.expect(f"{subject(dvr)} front", f"{name}: own dash camera records", bool(started_in(dvr.evidence, begin, end)))
-        measure.expect(f"{subject(dvr)} rear", f"{name}: own back-seat camera records", bool(started_in(dvr.rear_evidence, begin, end)))
+        measure.expect(subject(dvr, "front"), f"{name}: own dash camera records", bool(started_in(dvr.evidence, begin, end)))
+        measure.expect(subject(dvr, "rear"), f"{name}: own back-seat camera records", bool(started_in(dvr.rear_evidence, begin, end)))
         v_stop = _step_after(rec, "stop", "V", t)  # a late camera is still judged on routing: until V's stop
         measure.expect(subject(near), f"{name} of {car}: body camera {requirement('ACT-002').parameter('range_ft') - 1.0:g} ft away records", bool(started_in(near.evidence, begin, v_stop)))
         measure.info(subject(far), f"{name} of {car}: body camera W beyond 30 ft records (informative)",
@@ -50,7 +50,7 @@ def test_act002_vehicle_event_routing(scenarios, measure):
         for part, evidence in (("front", dvr.evidence), ("rear", dvr.rear_evidence)):
             stray = [c for c in clips(evidence) if own is None or not c.started_in(*own)]
             fact = "recordings started by another vehicle's event" if own else "recordings of a cruiser none of whose inputs changed"
-            measure.against(NONE_STARTED, f"{subject(dvr)} {part}", fact, len(stray), quantity="recordings")
+            measure.against(NONE_STARTED, subject(dvr, part), fact, len(stray), quantity="recordings")
     measure.verdict()
 
 
@@ -90,7 +90,7 @@ def test_grp001_group_recording(scenarios, profile, measure):
     start = step_utc_ms(rec, "record", "G1")
     member_stop = step_utc_ms(rec, "stop", "G1")
     dvr_stop = step_utc_ms(rec, "dvr_stop", "CAR-G")
-    devices = [(subject(c), c.evidence) for c in rec.cameras] + [(f"{subject(dvr)} front", dvr.evidence)]
+    devices = [(subject(c), c.evidence) for c in rec.cameras] + [(subject(dvr, "front"), dvr.evidence)]
     for who, evidence in devices:
         group_clips = started_in(evidence, start, member_stop)
         if not group_clips:

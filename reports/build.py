@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,7 +52,7 @@ def decisive(req_id: str, verdict: str, measurements: list[Measurement]) -> dict
         return diff / max(abs(float(m.limit)), 1e-9) if float(m.limit) else diff  # type: ignore[arg-type]
 
     best = min(candidates, key=margin) if verdict != "error" else candidates[0]
-    return {"subject": best.subject, "name": best.name, "value": best.value, "unit": best.unit, "limit": best.limit,
+    return {"subject": best.subject, "device": best.device, "name": best.name, "value": best.value, "unit": best.unit, "limit": best.limit,
             "comparator": best.comparator, "verdict": best.verdict, "note": best.note, "uncertainty": best.uncertainty}
 
 
@@ -78,29 +77,11 @@ def _numeric(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-SERIAL = re.compile(r"^(?=.*\d)[A-Z0-9]{6,}$")
-
-
-def parse_subject(subject: str) -> tuple[str, str | None, str]:
-    """'DVR-CAR-A F3DVR00A1 rear' -> ('DVR-CAR-A', 'F3DVR00A1', 'rear'); 'DVR-CAR-V1 front'
-    -> ('DVR-CAR-V1', None, 'front'); a subject that names no device ('10 ft',
-    'sweep <= 30 ft (70 trials)') -> (subject, None, '')."""
-    parts = subject.split()
-    if not parts or "-" not in parts[0] or not parts[0][:1].isalpha():
-        return subject, None, ""
-    if len(parts) >= 2 and SERIAL.match(parts[1]):
-        return parts[0], parts[1], " ".join(parts[2:])
-    return parts[0], None, " ".join(parts[1:])
-
-
-def is_device(subject: str) -> bool:
-    return parse_subject(subject)[0] != subject or ("-" in subject and " " not in subject)
-
-
-def device_key(subject: str) -> str:
-    """The subject without its serial: 'DVR-CAR-A rear' (how diff and figures name it)."""
-    label, _serial, qualifier = parse_subject(subject)
-    return f"{label} {qualifier}".strip()
+def device_key(m: dict) -> str:
+    """A measurement's subject without its serial, read from its keys: 'DVR-CAR-A rear'
+    (how diff, figures and the report name a device); a non-device subject as it is."""
+    d = m.get("device")
+    return f"{d['label']} {d.get('part') or ''}".strip() if d else str(m.get("subject", ""))
 
 
 def _utc_ms(iso: str | None) -> int | None:
@@ -120,10 +101,11 @@ def _read_metadata(path: str) -> dict:
     return doc if isinstance(doc, dict) else {}
 
 
-def _coverage(measurements: list[Measurement], subject: str) -> float | None:
+def _coverage(measurements: list[Measurement], serial: str) -> float | None:
     """Decoded pre-event coverage of a device's incident clip (PRE-001 / CHN-001 measurement)."""
     for m in measurements:
-        if m.subject in (subject, f"{subject} front") and m.quantity == "pre_event_s" and _numeric(m.value):
+        who = m.who
+        if who.device and who.serial == serial and who.part in ("", "front") and m.quantity == "pre_event_s" and _numeric(m.value):
             return float(m.value)  # type: ignore[arg-type]
     return None
 
@@ -149,7 +131,7 @@ def observations(incident: dict, measurements: list[Measurement]) -> list[dict]:
         if found is not None:
             meta = _read_metadata(found.get("metadata", ""))
             trigger = _rel_s(found.get("activation_utc_ms"), stim)
-            coverage = _coverage(measurements, f"{label} {dev['serial']}")
+            coverage = _coverage(measurements, dev["serial"])
             stop = found.get("stop_utc_ms")
             clip = {
                 "clip": found.get("clip"),
@@ -189,8 +171,8 @@ def inventory(incident: dict, measurements: list[Measurement]) -> list[dict]:
             seen.add(d.get("serial"))
             out.append(d)
     for m in measurements:
-        label, serial, _q = parse_subject(m.subject)
-        if serial is not None and serial not in seen:
+        label, serial = m.who.label, m.who.serial
+        if m.who.device and serial is not None and serial not in seen:
             seen.add(serial)
             out.append({"label": label, "role": label.split("-")[0].lower(), "serial": serial,
                         "vendor": "not reported by the target", "model": "not reported", "firmware": "not reported"})

@@ -106,20 +106,20 @@ class RunDiff:
                 "devices": [asdict(c) for c in self.devices], "context": self.context}
 
 
-def _label(subject: str) -> str:
+def _label(m: dict) -> str:
     """'BWC-A X6BWC00A1' -> 'BWC-A', 'DVR-CAR-A F3DVR00A1 rear' -> 'DVR-CAR-A rear': match
     devices by their role in the scene, not serial, so a unit swapped between runs is still
     compared."""
-    return device_key(subject)
+    return device_key(m)
 
 
 def _measurements(req: dict) -> dict[tuple[str, str], dict]:
     out: dict[tuple[str, str], dict] = {}
     for m in req.get("measurements", []):
-        key = (_label(m.get("subject", "")), m.get("name", ""))
+        key = (_label(m), m.get("name", ""))
         n = 2
         while key in out:  # the same check twice on one device: keep both, in order
-            key = (_label(m.get("subject", "")), f"{m.get('name', '')} #{n}")
+            key = (_label(m), f"{m.get('name', '')} #{n}")
             n += 1
         out[key] = m
     return out

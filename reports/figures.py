@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.build import device_key, is_device, parse_subject
+from reports.build import device_key
 from reports.svg import SYMBOL, Bar, MapDevice, RatePoint, incident_map, limit_bars, rate_vs_distance, timeline
 
 
@@ -18,8 +18,8 @@ def _numeric(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _label(subject: str) -> str:
-    return device_key(subject) or "?"
+def _label(m: dict) -> str:
+    return device_key(m) or "?"
 
 
 def _common_suffix(names: list[str]) -> str:
@@ -49,7 +49,7 @@ def measured_vs_limit(req: dict) -> list[Figure]:
         bars = []
         for m in ms:
             rest = m["name"][: len(m["name"]) - len(common)].strip() if common else m["name"]
-            label = f"{_label(m['subject'])}: {rest}" if rest and not common else f"{_label(m['subject'])} {rest}".strip()
+            label = f"{_label(m)}: {rest}" if rest and not common else f"{_label(m)} {rest}".strip()
             bars.append(Bar(label, float(m["value"]) if m["value"] is not None else None, m["verdict"]))
         figures.append(Figure(f"{title}: {len(bars)} measured; limit {SYMBOL.get(comparator, comparator)} {limit:g} {unit}.".replace(" .", "."),
                               limit_bars(bars, limit=limit, comparator=comparator, unit=unit, title=title)))
@@ -138,8 +138,8 @@ def _in_main_scene(report: dict, req: dict) -> bool:
     devices) gets only its measured-vs-limit charts."""
     labels = {o.get("label") for o in report.get("observations", [])}
     serials = {o.get("serial") for o in report.get("observations", [])}
-    devices = [parse_subject(m.get("subject", "")) for m in req.get("measurements", []) if is_device(m.get("subject", ""))]
-    return any((serial in serials) if serial else (label in labels) for label, serial, _q in devices)
+    devices = [m["device"] for m in req.get("measurements", []) if m.get("device")]
+    return any((d.get("serial") in serials) if d.get("serial") else (d.get("label") in labels) for d in devices)
 
 
 def requirement_figures(report: dict, req: dict) -> list[Figure]:

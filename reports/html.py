@@ -206,7 +206,7 @@ def _summary(report: dict) -> list[str]:
                      if d else "no value against the limit")
             who = f' ({escape(r["measured_subject"])})' if r.get("measured_subject") else ""
             bad = [m for m in r["measurements"] if m["verdict"] in ("fail", "error")]
-            devices = sorted({device_key(m["subject"]) for m in bad})
+            devices = sorted({device_key(m) for m in bad})
             first = (f'{len(bad)} of {sum(1 for m in r["measurements"] if m["comparator"])} checks {VERDICT_WORDS[r["verdict"]]}, on {escape(", ".join(devices))}' if bad
                      else escape(r["messages"][0].strip().splitlines()[-1]) if r["messages"] else "")
             if r.get("why"):

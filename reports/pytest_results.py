@@ -19,6 +19,7 @@ import pytest
 
 from conformance.catalogue import CATALOGUE_PATH, Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
+from conformance.subjects import Subject, as_subject
 from reports import junit_xml
 from reports.build import HARNESS_VERSION, git_revision
 from reports.results import Measurement, RunResults, TestOutcome
@@ -44,7 +45,7 @@ class Recorder:
     def req(self) -> Requirement:
         return load_catalogue()[self.requirement]
 
-    def against(self, limit: Limit, subject: str, name: str, value: float | None, *, quantity: str = "",
+    def against(self, limit: Limit, subject: Subject | str, name: str, value: float | None, *, quantity: str = "",
                 uncertainty: float = 0.0, note: str = "", digits: int = 3) -> Measurement:
         """A value judged by a limit object (the requirement's, a named one, or one the
         target's configuration made stricter); the uncertainty widens its marginal band."""
@@ -52,14 +53,14 @@ class Recorder:
         verdict = limit.judge(shown, uncertainty)
         if value is None and not note:
             note = "could not be measured"
-        m = Measurement(self.requirement, subject, name, shown, limit.unit, limit.value, limit.comparator, verdict.value, note,
-                        round(uncertainty, digits) if uncertainty else None, quantity)
+        m = _measurement(self.requirement, subject, name, shown, limit.unit, limit.value, limit.comparator, verdict.value, note,
+                         round(uncertainty, digits) if uncertainty else None, quantity)
         return self._keep(m)
 
-    def expect(self, subject: str, fact: str, ok: bool, *, expected: bool = True, quantity: str = "", note: str = "") -> Measurement:
+    def expect(self, subject: Subject | str, fact: str, ok: bool, *, expected: bool = True, quantity: str = "", note: str = "") -> Measurement:
         """A yes/no fact that must come out as ``expected``."""
         verdict = YES.judge(bool(ok) == expected)
-        m = Measurement(self.requirement, subject, fact, bool(ok), "", expected, "==", verdict.value, note, None, quantity)
+        m = _measurement(self.requirement, subject, fact, bool(ok), "", expected, "==", verdict.value, note, None, quantity)
         return self._keep(m)
 
     def _keep(self, m: Measurement) -> Measurement:
@@ -68,16 +69,16 @@ class Recorder:
         allure_step(m)
         return m
 
-    def info(self, subject: str, name: str, value, unit: str = "", note: str = "", quantity: str = "") -> Measurement:
-        return self._keep(Measurement(self.requirement, subject, name, value, unit, None, None, Verdict.INFO.value, note, None, quantity))
+    def info(self, subject: Subject | str, name: str, value, unit: str = "", note: str = "", quantity: str = "") -> Measurement:
+        return self._keep(_measurement(self.requirement, subject, name, value, unit, None, None, Verdict.INFO.value, note, None, quantity))
 
-    def cannot_measure(self, subject: str, name: str, why: str) -> NoReturn:
-        self._keep(Measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
+    def cannot_measure(self, subject: Subject | str, name: str, why: str) -> NoReturn:
+        self._keep(_measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
         raise MeasurementError(f"{subject}: {name}: {why}")
 
-    def not_measured(self, subject: str, name: str, why: str) -> Measurement:
+    def not_measured(self, subject: Subject | str, name: str, why: str) -> Measurement:
         """Record that one device could not be measured (error) and go on with the others."""
-        return self._keep(Measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
+        return self._keep(_measurement(self.requirement, subject, name, None, "", None, None, Verdict.ERROR.value, why))
 
     def verdict(self) -> None:
         """Fail the test when any measurement failed; error when a device could not be
@@ -91,6 +92,12 @@ class Recorder:
             raise MeasurementError(f"{self.requirement}: could not measure " + "; ".join(f"{m.subject}: {m.name}: {m.note}" for m in errors))
         if not any(m.verdict in ("pass", "marginal") for m in self.mine):
             raise MeasurementError(f"{self.requirement}: nothing was measured against a limit")
+
+
+def _measurement(requirement: str, subject: Subject | str, name: str, value, unit: str, limit, comparator: str | None,
+                 verdict: str, note: str, uncertainty: float | None = None, quantity: str = "") -> Measurement:
+    who = as_subject(subject)
+    return Measurement(requirement, str(who), name, value, unit, limit, comparator, verdict, note, uncertainty, quantity, who.to_json())
 
 
 def allure_step(m: Measurement) -> None:

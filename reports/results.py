@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from conformance.subjects import Subject
+
 
 RESULTS_SCHEMA = "bwc-results/1"
 
@@ -13,7 +15,7 @@ RESULTS_SCHEMA = "bwc-results/1"
 @dataclass
 class Measurement:
     requirement: str
-    subject: str  # which device (or "scene") the value is about
+    subject: str  # which device (or "scene") the value is about, as text for people
     name: str
     value: float | bool | str | None
     unit: str = ""
@@ -23,6 +25,11 @@ class Measurement:
     note: str = ""
     uncertainty: float | None = None  # of the value, in its unit (widens the marginal band)
     quantity: str = ""  # stable key of what was measured (e.g. "pre_event_s"), for reports and diffs
+    device: dict | None = None  # the subject by key {label, serial, part}; None: not a device
+
+    @property
+    def who(self) -> Subject:
+        return Subject.from_json(self.device, self.subject)
 
 
 @dataclass
@@ -67,7 +74,7 @@ class RunResults:
     def read(cls, path: Path) -> RunResults:
         doc = json.loads(path.read_text())
         if doc.get("schema") != RESULTS_SCHEMA:
-            raise ValueError(f"{path} is not a {RESULTS_SCHEMA} file")
+            raise ValueError(f"{path}: schema: {doc.get('schema')!r} is not {RESULTS_SCHEMA} (written by another harness version?)")
         return cls.from_json(doc)
 
     def plain(self) -> RunResults:

@@ -21,7 +21,7 @@ def test_real_regression_between_profiles(reference_run, short_buffer_run):
     assert "REGRESSED  PRE-001   pass -> fail" in proc.stdout
     data = json.loads(bwc("diff", str(reference_run.dir), str(short_buffer_run.dir), "--json").stdout)
     regressed = {(c["requirement"], c["subject"]) for c in data["measurements"] if c["kind"] == "regressed"}
-    failing = {(m["requirement"], m["subject"].split(" ")[0]) for r in short_buffer_run.report()["requirements"]
+    failing = {(m["requirement"], f'{m["device"]["label"]} {m["device"]["part"]}'.strip() if m["device"] else m["subject"]) for r in short_buffer_run.report()["requirements"]
                for m in r["measurements"] if m["verdict"] == "fail"}
     assert regressed == failing and ("PRE-001", "BWC-A") in regressed
     back = bwc("diff", str(short_buffer_run.dir), str(reference_run.dir))

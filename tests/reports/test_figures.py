@@ -87,14 +87,14 @@ def test_timeline_marks_missing_recordings():
 def test_requirements_of_other_scenarios_get_no_main_scene_figures():
     report = {"observations": [{"label": "BWC-A", "role": "bwc", "distance_ft": 0.0, "activated": True, "incident_clip": None}]}
     req = {"id": "PRE-002", "family": "Pre-event buffer", "verdict": "pass", "limit": 30.0, "parameters": {},
-           "measurements": [{"subject": "BWC-H X1", "name": "video before activation in a busy scene", "value": 30.1, "unit": "s",
+           "measurements": [{"subject": "BWC-H X1", "device": {"label": "BWC-H", "serial": "X1", "part": ""}, "name": "video before activation in a busy scene", "value": 30.1, "unit": "s",
                              "limit": 30.0, "comparator": ">=", "verdict": "pass"}]}
     figs = requirement_figures(report, req)
     assert [f.caption.split(":")[0] for f in figs] == ["Video before activation in a busy scene"]
     report["observations"][0]["serial"] = "X6BWC00A1"
-    same_label = dict(req, measurements=[dict(req["measurements"][0], subject="BWC-A X6RUL00A1")])  # a scenario reusing the label
+    same_label = dict(req, measurements=[dict(req["measurements"][0], subject="BWC-A X6RUL00A1", device={"label": "BWC-A", "serial": "X6RUL00A1", "part": ""})])  # a scenario reusing the label
     assert len(requirement_figures(report, same_label)) == 1
-    main = dict(req, family="Pre-event buffer", measurements=[dict(req["measurements"][0], subject="BWC-A X6BWC00A1")])
+    main = dict(req, family="Pre-event buffer", measurements=[dict(req["measurements"][0], subject="BWC-A X6BWC00A1", device={"label": "BWC-A", "serial": "X6BWC00A1", "part": ""})])
     assert len(requirement_figures(report, main)) == 2, "main-scene devices: timeline + bars"
     assert len(measured_vs_limit(req)) == 1
     assert re.search(r"BWC-H", figs[0].svg)
@@ -102,8 +102,8 @@ def test_requirements_of_other_scenarios_get_no_main_scene_figures():
 
 def test_bars_held_to_one_limit_share_a_chart_named_by_their_common_words():
     req = {"measurements": [
-        {"subject": "BWC-A X6BWC00A1", "name": "activation latency (first advert heard)", "value": 0.1, "unit": "s", "limit": 1.0, "comparator": "<=", "verdict": "pass"},
-        {"subject": "BWC-X X6EVT00X1", "name": "CEW_ARC activation latency (first advert heard)", "value": 1.2, "unit": "s", "limit": 1.0, "comparator": "<=", "verdict": "fail"},
+        {"subject": "BWC-A X6BWC00A1", "device": {"label": "BWC-A", "serial": "X6BWC00A1", "part": ""}, "name": "activation latency (first advert heard)", "value": 0.1, "unit": "s", "limit": 1.0, "comparator": "<=", "verdict": "pass"},
+        {"subject": "BWC-X X6EVT00X1", "device": {"label": "BWC-X", "serial": "X6EVT00X1", "part": ""}, "name": "CEW_ARC activation latency (first advert heard)", "value": 1.2, "unit": "s", "limit": 1.0, "comparator": "<=", "verdict": "fail"},
         {"subject": "sweep <= 30 ft (70 trials)", "name": "activation rate, 95 % lower bound", "value": 0.96, "unit": "", "limit": 0.95, "comparator": ">=", "verdict": "pass"}]}
     figs = measured_vs_limit(req)
     assert [f.caption.split(":")[0] for f in figs] == ["Activation latency (first advert heard)", "Activation rate, 95 % lower bound"]

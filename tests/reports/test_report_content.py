@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conformance.catalogue import load_catalogue
-from reports.build import REPORT_SCHEMA, parse_subject
+from reports.build import REPORT_SCHEMA
 from reports.results import RunResults, requirement_verdict
 from tests.conftest import require_tool
 from tests.reports.conftest import COVER
@@ -72,7 +72,7 @@ def test_report_json_is_built_from_the_results(reference_run):
     assert report["cover"]["agency"] == COVER["agency"] and report["cover"]["operator"] == COVER["operator"]
     serials = {d["serial"] for d in report["system_under_test"]}
     assert {d["serial"] for d in results.incident["devices"]} <= serials
-    measured = {parse_subject(m.subject)[1] for m in results.measurements} - {None}
+    measured = {m.who.serial for m in results.measurements if m.who.device} - {None}
     assert measured and measured <= serials, "every measured device is on the cover"
 
 
