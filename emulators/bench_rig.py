@@ -26,13 +26,12 @@ from pathlib import Path
 
 from emulators.air import Air, radio
 from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import CameraCore, CameraIdentity, Recording
 from emulators.clock import DeviceClock, SceneClock
 from emulators.profiles import get_profile
 from emulators.incar_net import IcpEndpoint
 from emulators.transports import serve_air_controller
 from protocols.incar import DEFAULT_PORT
-from emulators.audio_track import AudioSpec
 from instruments.pcap import AirCapture
 
 
@@ -57,8 +56,7 @@ async def run(args) -> int:
     cams: list[BwcEmulator] = []
     for serial, pos in args.camera:
         core = CameraCore(CameraIdentity(serial, profile.bwc.model, profile.bwc.firmware, "bwc"), DeviceClock(clock),
-                          profile.bwc.video, profile.bwc.pre_event_s, work, audio=AudioSpec(profile.bwc.av_offset_ms) if profile.bwc.audio else None,
-                          buffer_audio=profile.bwc.buffer_audio)
+                          Recording.of_bwc(profile.bwc), work)
         cam = BwcEmulator(serial, radio(air, f"BWC-{serial}", pos, kind="bwc"), profile.bwc, core)
         if args.dvr and serial == args.camera[0][0]:  # the first camera is paired with the cruiser
             cam.vehicle_id = args.vehicle

@@ -34,6 +34,7 @@ from emulators.clock import DeviceClock, iso_utc
 from emulators.clip_pipeline import ClipPipeline
 from emulators.evidence_seal import seal_folder, signing_key
 from emulators.gop_ring import GopRing
+from emulators.profiles import BwcProfile, DvrProfile
 from emulators.video import PendingGop, Sensor, VideoFormat, estimated_gop_bytes
 from protocols.timecode import reference_display_ms
 
@@ -75,13 +76,13 @@ class CameraIdentity:
     role: str  # "bwc", "dvr-front", "dvr-rear"
 
 
-@dataclass
-class CameraCore:
-    identity: CameraIdentity
-    clock: DeviceClock
+@dataclass(frozen=True)
+class Recording:
+    """How a camera records, as its profile configures it: format, pre-event buffer, file
+    writing, sound and evidence signing (one value, derived once from the profile)."""
+
     video: VideoFormat
     pre_event_s: float
-    evidence_dir: Path
     buffer_bytes: int | None = None  # a byte-sized ring (falls short at high bitrate)
     buffer_in_sleep: bool = False  # defect: keeps buffering while asleep
     buffer_in_dock: bool = False  # defect: keeps buffering while docked
@@ -89,21 +90,45 @@ class CameraCore:
     gop_s: float = 1.0  # GOP (and fragment) length; rounded to whole frames
     write_at_stop: bool = False  # defect: holds the clip in memory until stop (power loss loses it)
     flush_interval_s: float = 0.0  # > 0: the file is made durable only every this many s since power-on
-    complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
     audio: AudioSpec | None = None  # None: no microphone
     signs_evidence: bool = True  # keeps a signed manifest of its evidence folder
     evidence_key: str = "enrolled"  # "other": signs with a valid key that is not its enrolled one
     buffer_audio: bool = False  # sound kept in the pre-event buffer (Axon default: off)
     audio_start_delay_s: float = 0.0  # buffer audio off: sound starts this long after activation
+
+    @classmethod
+    def of_bwc(cls, b: BwcProfile, video: VideoFormat | None = None) -> Recording:
+        """A body camera as its profile configures it (``video``: another format, e.g. the
+        small video of radio-only trials)."""
+        return cls(video or b.video, b.pre_event_s, buffer_bytes=b.buffer_bytes, buffer_unit=b.buffer_unit, gop_s=b.gop_s,
+                   buffer_in_sleep=b.buffer_in_sleep, buffer_in_dock=b.buffer_in_dock, write_at_stop=b.write_at_stop,
+                   flush_interval_s=b.flush_interval_s, audio=AudioSpec(b.av_offset_ms, b.av_drift_ppm) if b.audio else None,
+                   buffer_audio=b.buffer_audio != b.buffer_audio_ignored, audio_start_delay_s=b.audio_start_delay_s,
+                   signs_evidence=b.signs_evidence, evidence_key=b.evidence_key)
+
+    @classmethod
+    def of_dvr(cls, d: DvrProfile, part: str, video: VideoFormat | None = None) -> Recording:
+        """A DVR's ``part`` camera ("front" or "rear") as its profile configures it."""
+        fmt, pre = (d.front_video, d.pre_event_s) if part == "front" else (d.rear_video, d.rear_pre_event_s)
+        return cls(video or fmt, pre, gop_s=d.gop_s, signs_evidence=d.signs_evidence, evidence_key=d.evidence_key)
+
+
+@dataclass
+class CameraCore:
+    identity: CameraIdentity
+    clock: DeviceClock
+    rec: Recording
+    evidence_dir: Path
+    complexity: float = 0.0  # scene complexity the sensor sees (0 calm .. 1 busy)
     state: CameraState = CameraState.OFF
     clips: list[ClipRecord] = field(default_factory=list)
     state_log: list[tuple[float, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._sensor = Sensor(self.video, self.identity.serial)
-        self.gop_frames = max(1, round(self.gop_s * self.video.fps))
-        frames = round(self.pre_event_s * self.video.fps) if self.buffer_unit == "frames" else None
-        self._ring: GopRing[PendingGop] = GopRing(self.pre_event_s, self.buffer_bytes, frames)
+        self._sensor = Sensor(self.rec.video, self.identity.serial)
+        self.gop_frames = max(1, round(self.rec.gop_s * self.rec.video.fps))
+        frames = round(self.rec.pre_event_s * self.rec.video.fps) if self.rec.buffer_unit == "frames" else None
+        self._ring: GopRing[PendingGop] = GopRing(self.rec.pre_event_s, self.rec.buffer_bytes, frames)
         self._gop_start = 0.0  # loop time the GOP being captured began
         self._powered_at = 0.0  # loop time of power-on: the phase of a periodic file flush
         self._pipeline: ClipPipeline | None = None
@@ -152,7 +177,7 @@ class CameraCore:
     def _last_flush(self, now: float) -> float:
         """When the file was last made durable: now (every closed fragment is), or the last
         tick of the periodic flush since power-on."""
-        f = self.flush_interval_s
+        f = self.rec.flush_interval_s
         if f <= 0:
             return now
         return self._powered_at + math.floor((now - self._powered_at) / f + 1e-9) * f
@@ -161,7 +186,7 @@ class CameraCore:
         if self.state is not CameraState.READY:
             return False
         self._set_state(CameraState.SLEEP)
-        if not self.buffer_in_sleep:
+        if not self.rec.buffer_in_sleep:
             self._stop_capture()
         return True
 
@@ -178,7 +203,7 @@ class CameraCore:
             return False
         if self._active is not None:
             self._close_clip(asyncio.get_running_loop().time(), "docked")
-        if not self.buffer_in_dock:
+        if not self.rec.buffer_in_dock:
             self._stop_capture()
         self._set_state(CameraState.DOCKED)
         return True
@@ -218,7 +243,7 @@ class CameraCore:
         self._set_state(CameraState.RECORDING)
         if self._task is None:  # capture was stopped (asleep): it starts now
             self._start_capture()
-        self._pipeline = ClipPipeline(self.identity.serial, self.video, self._sensor, self._active.path, self.audio, self.gop_frames,
+        self._pipeline = ClipPipeline(self.identity.serial, self.rec.video, self._sensor, self._active.path, self.rec.audio, self.gop_frames,
                                       loop_t)
         for gop in self._ring.drain(self._captured_in_gop(loop_t)):
             self._queue(gop, loop_t)
@@ -260,12 +285,12 @@ class CameraCore:
 
     def _captured_in_gop(self, loop_t: float) -> int:
         """Frames of the GOP in progress captured by loop_t (its key frame at its start)."""
-        fps = self.video.fps
+        fps = self.rec.video.fps
         return min(self.gop_frames, math.floor((loop_t - self._gop_start) * fps + 1e-6) + 1)
 
     async def _gop_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        fps = self.video.fps
+        fps = self.rec.video.fps
         n = self.gop_frames
         length = n / fps
         scene = self.clock.scene
@@ -278,7 +303,7 @@ class CameraCore:
             edge = self.clock.utc_ms(gop_start + length)
             self._gop_start = gop_start + length  # the next GOP's key frame is captured now: this GOP's fragment closes
             gop = PendingGop(times[0], edge, tuple(times), self.clock.unset, self.complexity, self._audible_from(times[0]),
-                             estimated_gop_bytes(self.video, self.complexity, self.audio, n) if self.buffer_bytes is not None else 0,
+                             estimated_gop_bytes(self.rec.video, self.complexity, self.rec.audio, n) if self.rec.buffer_bytes is not None else 0,
                              references)
             if self._active is not None:
                 self._queue(gop, self._gop_start)
@@ -290,12 +315,12 @@ class CameraCore:
     def _audible_from(self, gop_start_ms: int) -> int | None:
         """Sound policy for a GOP: always while recording (from the activation instant for the
         GOP in progress at activation); in the buffer only when buffer_audio is on."""
-        if self.audio is None:
+        if self.rec.audio is None:
             return None
-        if self.buffer_audio:
+        if self.rec.buffer_audio:
             return gop_start_ms
         if self._active is not None:
-            return max(gop_start_ms, self._active.trigger.utc_ms + round(self.audio_start_delay_s * 1000))
+            return max(gop_start_ms, self._active.trigger.utc_ms + round(self.rec.audio_start_delay_s * 1000))
         return None
 
     # -- clips ----------------------------------------------------------------------------------
@@ -303,7 +328,7 @@ class CameraCore:
         """Hand a captured GOP to the clip's writer at loop_t (held back until stop by the
         write_at_stop defect)."""
         assert self._pipeline is not None
-        if self.write_at_stop:
+        if self.rec.write_at_stop:
             self._held.append(gop)
             return
         self._pipeline.encode(gop, loop_t)
@@ -347,14 +372,14 @@ class CameraCore:
             "start_utc": iso_utc(clip.first_utc_ms) if clip.first_utc_ms is not None else None,
             "stop_utc": iso_utc(clip.stop_utc_ms) if clip.stop_utc_ms is not None else None,
             "stop_reason": clip.stop_reason,
-            "pre_event_configured_s": self.pre_event_s,
+            "pre_event_configured_s": self.rec.pre_event_s,
             "clock_state": "unset" if self.clock.unset else "set",
-            "video": {"width": self.video.width, "height": self.video.height, "fps": self.video.fps, "codec": "h264"},
-            "audio": {"codec": "aac", "sample_rate": 48000, "channels": 1, "in_pre_event_buffer": self.buffer_audio} if self.audio else None,
+            "video": {"width": self.rec.video.width, "height": self.rec.video.height, "fps": self.rec.video.fps, "codec": "h264"},
+            "audio": {"codec": "aac", "sample_rate": 48000, "channels": 1, "in_pre_event_buffer": self.rec.buffer_audio} if self.rec.audio else None,
             "fragments": clip.fragments,
             **clip.marks,
         }
         clip.metadata_path.parent.mkdir(parents=True, exist_ok=True)
         clip.metadata_path.write_text(json.dumps(meta, indent=2) + "\n")
-        if self.signs_evidence:
-            seal_folder(clip.metadata_path.parent, signing_key(ident.serial, self.evidence_key), iso_utc(self.clock.utc_ms()))
+        if self.rec.signs_evidence:
+            seal_folder(clip.metadata_path.parent, signing_key(ident.serial, self.rec.evidence_key), iso_utc(self.clock.utc_ms()))

@@ -4,7 +4,7 @@ A body camera that sits in a USB dock shows up on the host as a block device car
 filesystem. The emulated dock does the same with the kernel's loop driver: it builds a FAT
 image of the camera's evidence folder (``mkfs.vfat`` from dosfstools, files copied in with
 mtools' ``mcopy``, never mounted) and attaches it with ``losetup``. The host then sees a
-block device like any other; ``instruments.dock_watcher`` finds it with pyudev and reads it.
+block device like any other; ``instruments.dock_discovery`` finds it with pyudev and ``instruments.fat_reader`` reads it.
 
 Layout of the filesystem::
 

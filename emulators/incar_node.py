@@ -14,10 +14,11 @@ import asyncio
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from emulators.scene_schema import rear_serial
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import CameraCore, CameraIdentity, Recording
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import DvrEmulator
 from emulators.incar_net import IcpEndpoint, announce
@@ -30,8 +31,10 @@ async def run_dvr(args) -> int:
     p = get_profile(args.profile)
     clock = DeviceClock(SceneClock(int(time.time() * 1000) - int(asyncio.get_running_loop().time() * 1000)))  # real UTC
     out = Path(args.out)
-    front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, "dvr-front"), clock, p.dvr.front_video, args.pre_event, out)
-    rear = CameraCore(CameraIdentity(rear_serial(args.serial), p.dvr.model, p.dvr.firmware, "dvr-rear"), clock, p.dvr.rear_video, args.pre_event, out)
+    front = CameraCore(CameraIdentity(args.serial, p.dvr.model, p.dvr.firmware, "dvr-front"), clock,
+                       replace(Recording.of_dvr(p.dvr, "front"), pre_event_s=args.pre_event), out)
+    rear = CameraCore(CameraIdentity(rear_serial(args.serial), p.dvr.model, p.dvr.firmware, "dvr-rear"), clock,
+                      replace(Recording.of_dvr(p.dvr, "rear"), pre_event_s=args.pre_event), out)
     dvr = DvrEmulator(args.serial, args.vehicle, args.paired, p.dvr, front, rear, clock)
     dvr.icp = await IcpEndpoint.open(args.serial, dvr._on_message, host=args.bind, port=args.port)
     for cam in dvr.cameras:

@@ -15,14 +15,13 @@ from typing import Any
 
 from emulators.air import Air, PathLossModel, Point, radio
 from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import CameraCore, CameraIdentity, Recording
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import DvrEmulator
 from emulators.profiles import ClockSpec, Profile
 from emulators.scene_actions import ACTIONS
 from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references, rear_serial, signal_serial
 from emulators.signal_source import SignalSourceEmulator
-from emulators.audio_track import AudioSpec
 from emulators.video import VideoFormat
 from protocols.signal import SourceClass
 from schemas.names import safe_name
@@ -240,11 +239,9 @@ class VirtualScene:
     def evidence_dir(self) -> Path:
         return self.out_dir / "evidence"
 
-    def _camera(self, serial: str, role: str, fmt, pre_event_s: float, clock: DeviceClock, **kw) -> CameraCore:
-        p = self.profile
-        vendor = p.bwc if role == "bwc" else p.dvr
-        return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, role), clock, fmt, pre_event_s,
-                          self.evidence_dir, **kw)
+    def _camera(self, serial: str, role: str, rec: Recording, clock: DeviceClock) -> CameraCore:
+        vendor = self.profile.bwc if role == "bwc" else self.profile.dvr
+        return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, role), clock, rec, self.evidence_dir)
 
     async def build(self) -> None:
         p = self.profile
@@ -252,13 +249,7 @@ class VirtualScene:
         for o in self.spec.officers:
             if o.bwc_serial:
                 clock = _device_clock(self.clock, b.clock)
-                video = self.video_override or b.video
-                core = self._camera(o.bwc_serial, "bwc", video, b.pre_event_s, clock, buffer_bytes=b.buffer_bytes,
-                                    buffer_unit=b.buffer_unit, gop_s=b.gop_s, buffer_in_sleep=b.buffer_in_sleep,
-                                    buffer_in_dock=b.buffer_in_dock, write_at_stop=b.write_at_stop, flush_interval_s=b.flush_interval_s,
-                                    audio=AudioSpec(b.av_offset_ms, b.av_drift_ppm) if b.audio else None,
-                                    buffer_audio=b.buffer_audio != b.buffer_audio_ignored, audio_start_delay_s=b.audio_start_delay_s,
-                                    signs_evidence=b.signs_evidence, evidence_key=b.evidence_key)
+                core = self._camera(o.bwc_serial, "bwc", Recording.of_bwc(b, self.video_override), clock)
                 device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=b.rx_gain_db)
                 self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, b, core, vehicle_id=o.vehicle)
             if o.cew_serial:
@@ -275,10 +266,8 @@ class VirtualScene:
             pairing = vehicles[(i + 1) % len(vehicles)] if d.cross_wired else v
             paired = self.spec.officer(pairing.officer).bwc_serial if pairing.officer else None
             clock = _device_clock(self.clock, d.clock)
-            same = {"gop_s": d.gop_s, "signs_evidence": d.signs_evidence, "evidence_key": d.evidence_key}
-            front = self._camera(v.dvr_serial, "dvr-front", self.video_override or d.front_video, d.pre_event_s, clock, **same)
-            rear = rear_serial(v.dvr_serial)
-            rear_cam = self._camera(rear, "dvr-rear", self.video_override or d.rear_video, d.rear_pre_event_s, clock, **same)
+            front = self._camera(v.dvr_serial, "dvr-front", Recording.of_dvr(d, "front", self.video_override), clock)
+            rear_cam = self._camera(rear_serial(v.dvr_serial), "dvr-rear", Recording.of_dvr(d, "rear", self.video_override), clock)
             unit = SignalSourceEmulator(v.signal_serial or signal_serial(v.dvr_serial), radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle",
                                                              tx_power_db=d.signal.tx_power_dbm), d.signal, SourceClass.VEHICLE)
             self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, pairing.vehicle_id, paired, d, front, rear_cam, clock, unit)

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from instruments.dock_watcher import (
-    MANIFEST, SIGNATURE, DockError, DockFile, DockNotFound, DockVolume, DockWatcher, FatReader, UnreadableFilesystem,
-)
+from instruments.dock_discovery import DockWatcher
+from instruments.dock_volumes import DockError, DockNotFound, DockVolume, UnreadableFilesystem
+from instruments.fat_reader import MANIFEST, SIGNATURE, DockFile, FatReader
 from instruments.safe_paths import UnsafePath, contained, device_name
 from protocols.evidence_manifest import (
     ManifestError, check_manifest, check_signature_document, key_fingerprint, parse_manifest, public_key_raw, sha256_file,

@@ -137,7 +137,7 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput"):
         scene_cache_env()
 # tests that start and stop the machine's systemd-udevd or attach loop devices: one at a time
-DOCK_MODULES = {"test_dock.py", "test_dock_watcher.py", "test_devices_cli.py", "test_bench_target.py"}
+DOCK_MODULES = {"test_dock.py", "test_dock_discovery.py", "test_devices_cli.py", "test_bench_target.py"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into scheduling groups

@@ -20,7 +20,7 @@ import yaml
 
 from emulators.air import Air, radio, static_random_address
 from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import Recording, CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dock import docked
 from emulators.evidence_seal import device_key, seal_folder
@@ -61,7 +61,7 @@ class LiveAir:
         self.served = await serve_air_controller(self.air, "DEVICES", (3.0, 3.0))
         self.cew = SignalSourceEmulator(CEW, radio(self.air, "CEW-A", (0.0, 0.0), kind="cew"), profile.cew, SourceClass.CEW)
         core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
-                          VideoFormat(320, 180, 5), 2.0, self.tmp)
+                          Recording(VideoFormat(320, 180, 5), 2.0), self.tmp)
         self.camera = BwcEmulator(BWC, radio(self.air, "BWC-B", (6.0, 0.0), kind="bwc"), profile.bwc, core)
         await self.cew.start()
         await self.camera.start()  # returns after its 2 s boot, advertising presence

@@ -39,7 +39,7 @@ from protocols.incar import DEFAULT_PORT, FLAG_ACK_REQUESTED, IncarDecodeError, 
 
 if TYPE_CHECKING:  # imported when a command runs: `bwc --help` stays fast
     from instruments.bleak_observer import SeenDevice
-    from instruments.dock_watcher import DockVolume
+    from instruments.dock_volumes import DockVolume
 
 BUMBLE_SCHEMES = ("serial", "udp", "tcp-client", "tcp-server", "ws-client", "ws-server", "pty", "file", "vhci", "hci-socket",
                   "usb", "pyusb", "android-emulator", "android-netsim", "unix", "unix-client", "unix-server")
@@ -183,7 +183,9 @@ async def _listen_icp(port: int, seconds: float, found: Findings) -> None:
 
 def _scan_docks(found: Findings) -> None:
     try:
-        from instruments.dock_watcher import DockError, DockWatcher, read_dock
+        from instruments.dock_discovery import DockWatcher
+        from instruments.dock_volumes import DockError
+        from instruments.fat_reader import read_dock
 
         volumes = DockWatcher().volumes()
     except Exception as exc:  # no libudev, no blkid, no sysfs
@@ -298,7 +300,9 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_dock(args: argparse.Namespace) -> int:
     from instruments.dock_export import analyze_export, export_evidence
-    from instruments.dock_watcher import DockError, DockNotFound, DockWatcher, read_dock
+    from instruments.dock_discovery import DockWatcher
+    from instruments.dock_volumes import DockError, DockNotFound
+    from instruments.fat_reader import read_dock
 
     if not (args.label or args.uuid or args.serial):
         raise UsageError("name the dock: --label, --uuid or --serial")

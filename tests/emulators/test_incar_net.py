@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import CameraCore, CameraIdentity, Recording
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dvr import IGNORED_KEEP, DvrEmulator
 from emulators.incar_net import CHAIN_LIMIT_S, LOG_KEEP, IcpEndpoint, announce
@@ -60,8 +60,8 @@ def test_junk_flood_keeps_the_endpoint_log_bounded_and_warns_once(caplog):
 def test_dvr_keeps_the_latest_ignored_announcements_and_counts_all(tmp_path):
     p = get_profile("reference")
     clock = DeviceClock(SceneClock(1_780_000_000_000))
-    front = CameraCore(CameraIdentity("F3TST0011", "m", "1", "dvr-front"), clock, p.dvr.front_video, 2.0, tmp_path)
-    rear = CameraCore(CameraIdentity("F3TST001R", "m", "1", "dvr-rear"), clock, p.dvr.rear_video, 2.0, tmp_path)
+    front = CameraCore(CameraIdentity("F3TST0011", "m", "1", "dvr-front"), clock, Recording(p.dvr.front_video, 2.0), tmp_path)
+    rear = CameraCore(CameraIdentity("F3TST001R", "m", "1", "dvr-rear"), clock, Recording(p.dvr.rear_video, 2.0), tmp_path)
     dvr = DvrEmulator("F3TST0011", "CAR-1", "X6TST00V1", p.dvr, front, rear, clock)
     for i in range(5_000):
         dvr._on_message(_started(f"X6JNK{i:04d}", "CAR-9", i), ("127.0.0.1", 9))

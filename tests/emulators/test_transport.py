@@ -7,7 +7,7 @@ import pytest
 
 from emulators.air import Air, radio
 from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import Recording, CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.profiles import get_profile
 from emulators.signal_source import SignalSourceEmulator
@@ -26,7 +26,7 @@ def test_cew_over_tcp_transport_activates_camera_on_the_air(tmp_path):
         device, transport = await device_on_transport(served.client_spec, "CEW-TCP")
         cew = SignalSourceEmulator("X8TCP0001", device, profile.cew, SourceClass.CEW)
         core = CameraCore(CameraIdentity("X6TCP00B1", "m", "f", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
-                          VideoFormat(320, 180, 5), 30.0, tmp_path)
+                          Recording(VideoFormat(320, 180, 5), 30.0), tmp_path)
         bwc = BwcEmulator("X6TCP00B1", radio(air, "BWC-B", (10.0, 0.0), kind="bwc"), profile.bwc, core)
         await bwc.start()
         await cew.start()

@@ -19,7 +19,7 @@ from bumble.device import Advertisement
 
 from emulators.air import Air, radio, static_random_address
 from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import Recording, CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.profiles import get_profile
 from emulators.signal_source import SignalSourceEmulator
@@ -37,7 +37,7 @@ async def _scene(tmp_path: Path):
     air = Air(seed=5)
     cew = SignalSourceEmulator(CEW, radio(air, "CEW-A", (0.0, 0.0), kind="cew"), profile.cew, SourceClass.CEW)
     core = CameraCore(CameraIdentity(BWC, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
-                      VideoFormat(320, 180, 5), 2.0, tmp_path)
+                      Recording(VideoFormat(320, 180, 5), 2.0), tmp_path)
     bwc = BwcEmulator(BWC, radio(air, "BWC-B", (10.0, 0.0), kind="bwc"), profile.bwc, core)
     observer = SignalObserver(backend=BumbleScannerBackend, bumble_device=radio(air, "OBSERVER", (5.0, 5.0)))
     await observer.start()

@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from emulators.camera import CameraCore, CameraIdentity
+from emulators.camera import Recording, CameraCore, CameraIdentity
 from emulators.clock import DeviceClock, SceneClock
 from emulators.dock import DockedCamera, attach_loop, backing_file, build_fat_image, detach_loop, docked, fs_uuid
 from emulators.video import VideoFormat
 from instruments.dock_export import analyze_export, export_evidence
-from instruments.dock_watcher import DockNotFound, DockWatcher, UnreadableFilesystem, read_dock, udevd_running
+from instruments.dock_discovery import DockWatcher
+from instruments.dock_volumes import DockNotFound, UnreadableFilesystem, udevd_running
+from instruments.fat_reader import read_dock
 from tests.conftest import require_tool, run_virtual
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +44,7 @@ def evidence(tmp_path_factory) -> Path:
 
     async def record() -> None:
         core = CameraCore(CameraIdentity(SERIAL, "EMU-BWC", "1.0", "bwc"), DeviceClock(SceneClock(1_780_000_000_000)),
-                          VideoFormat(320, 180, 5), 2.0, root)
+                          Recording(VideoFormat(320, 180, 5), 2.0), root)
         core.power_on()
         for start, length in ((3.0, 2.0), (1.5, 1.0)):
             await asyncio.sleep(start)
@@ -238,7 +240,7 @@ def test_short_names_keep_their_recorded_case(evidence, tmp_path):
     (folder / "CAPS.TXT").write_text("upper\n")
     seal_folder(folder, device_key(SERIAL), "2026-05-28T20:28:00.000Z")
     with docked(folder, tmp_path) as dock:
-        contents = read_dock(dock.device)
+        contents = read_dock(DockWatcher().volume(dock.device))
         names = {f.name: f.path.rsplit("/", 1)[1] for f in contents.evidence[SERIAL]}
         assert names["log.txt"] == "LOG.TXT" and names["CAPS.TXT"] == "CAPS.TXT"  # pyfatfs's path, the recorded case
         export = export_evidence(dock.device, tmp_path / "out")

@@ -18,7 +18,8 @@ from emulators.dock import attach_loop, build_fat_image, detach_loop, fs_uuid
 from emulators.evidence_seal import device_key, seal_folder
 from fixtures.bench import Bench, BenchCamera, BenchError, BenchSource, BenchTarget
 from instruments.dock_export import export_evidence
-from instruments.dock_watcher import DockVolume, read_dock
+from instruments.dock_volumes import DockVolume
+from instruments.fat_reader import read_dock
 from instruments.safe_paths import UnsafePath, contained, device_name
 from instruments.synthetic_clip import ClipSpec, write_clip
 from protocols.evidence_manifest import check_manifest, parse_manifest
