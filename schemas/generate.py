@@ -107,7 +107,17 @@ def bench_schema() -> dict[str, Any]:
     return schema
 
 
-SCHEMAS = {"bwc-profile-1.schema.json": profile_schema, "bwc-scene-1.schema.json": scene_schema, "bwc-bench-1.schema.json": bench_schema}
+def catalogue_schema() -> dict[str, Any]:
+    from conformance.catalogue import SCHEMA, CatalogueFile
+
+    schema = CatalogueFile.model_json_schema(by_alias=True)
+    schema["properties"]["schema"] = {"const": SCHEMA, "description": "the format version"}
+    schema["title"] = "bwc-harness requirement catalogue (conformance/requirements.yaml, --bwc-catalogue)"
+    return schema
+
+
+SCHEMAS = {"bwc-profile-1.schema.json": profile_schema, "bwc-scene-1.schema.json": scene_schema, "bwc-bench-1.schema.json": bench_schema,
+           "bwc-requirements-2.schema.json": catalogue_schema}
 
 
 def render(name: str) -> str:

@@ -38,3 +38,13 @@ def test_the_documented_examples_load(tmp_path):
         path = tmp_path / "example.yaml"
         path.write_text(re.search(r"```yaml\n(.*?)```", (docs / page).read_text(), re.S).group(1))
         load(path)
+
+
+def test_catalogue_schema_states_the_version_and_refuses_unknown_keys():
+    from conformance.catalogue import SCHEMA
+
+    catalogue = json.loads((SCHEMA_DIR / "bwc-requirements-2.schema.json").read_text())
+    assert catalogue["properties"]["schema"]["const"] == SCHEMA and catalogue["additionalProperties"] is False
+    req = catalogue["$defs"]["RequirementSpec"]
+    assert req["additionalProperties"] is False and req["properties"]["id"]["pattern"] == r"^[A-Z]{2,5}-\d{3}$"
+    assert catalogue["$defs"]["LimitSpec"]["properties"]["comparator"]["enum"] == [">=", "<=", "=="]
