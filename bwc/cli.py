@@ -99,6 +99,24 @@ def _signing_key():
     return key
 
 
+def _extensions(args: argparse.Namespace) -> list[str]:
+    """The pytest arguments of the user's own catalogues and tests, checked first (exit 2)."""
+    from conformance.catalogue import CatalogueError, use_extra_catalogues
+
+    try:
+        use_extra_catalogues(args.catalogue)
+    except CatalogueError as exc:
+        raise UsageError(f"--catalogue: {exc}") from None
+    out: list[str] = []
+    for path in args.catalogue:
+        out += ["--bwc-catalogue", str(Path(path).resolve())]
+    for path in args.tests:  # a folder: its test_*.py modules are named relative to it (a lone file would get no name)
+        if not Path(path).is_dir():
+            raise UsageError(f"--tests {path}: not a folder (give the folder that holds your test_*.py modules)")
+        out.append(str(Path(path).resolve()))
+    return out
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
@@ -130,6 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ProfileError as exc:
         raise UsageError(f"--profile: {exc}") from None
     args.profile = profile.name if profile.name == args.profile else args.profile
+    extensions = _extensions(args)
     key = _signing_key()
     out = _prepare_out(args.out, Path(args.profile).stem, args.force)
     signals = RunSignals(pause_s)
@@ -138,7 +157,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}", flush=True)
         t0 = time.perf_counter()
         pytest_args = [
-            str(SUITE), "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
+            str(SUITE), *extensions, "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
             "--rootdir", str(SUITE), "-c", os.devnull,  # the installed suite: no project's pytest.ini or conftest applies
             "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
             "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
@@ -204,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--agency", default="", help="agency name for the report cover")
     run.add_argument("--project", default="", help="procurement / project name for the report cover")
     run.add_argument("--operator", default=os.environ.get("USER", ""), help="who ran the test (default: $USER)")
+    run.add_argument("--catalogue", action="append", default=[], metavar="FILE",
+                     help="a requirement catalogue of your own (new ids), merged with the built-in one; repeatable (docs/conformance.md)")
+    run.add_argument("--tests", action="append", default=[], metavar="DIR",
+                     help="a folder of test modules of your own to run with the suite, against the same fixtures; repeatable")
     run.add_argument("--select", metavar="EXPR", help=argparse.SUPPRESS)  # pytest -k EXPR: the harness's own tests make short runs
     run.set_defaults(func=cmd_run)
     prof = sub.add_parser("profiles", help="list built-in emulator profiles")

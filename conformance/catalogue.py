@@ -14,17 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from conformance.limits import Limit
+from schemas.yaml_input import InputError, read_yaml, validate
 
 CATALOGUE_PATH = Path(__file__).with_name("requirements.yaml")
 SCHEMA = "bwc-requirements/2"
 
 
-class CatalogueError(ValueError):
-    pass
+class CatalogueError(InputError):
+    """A catalogue that cannot be used (one line: file:line: field: problem), or a lookup of a
+    requirement, limit or parameter it does not have."""
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -119,21 +120,61 @@ def _where(exc: ValidationError) -> str:
     return f"{loc}: {err['msg']}"
 
 
-@lru_cache(maxsize=4)
-def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Requirement]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CatalogueError(f"cannot read requirement catalogue {path}: {exc}") from exc
-    try:
-        parsed = CatalogueFile.model_validate(doc)
-    except ValidationError as exc:
-        raise CatalogueError(f"{path.name}: {_where(exc)}") from None
+def read_catalogue(path: Path) -> dict[str, Requirement]:
+    """One catalogue file through the harness's input layer (schemas/yaml_input.py), as every
+    other input file is read."""
+    document = read_yaml(path, CatalogueError, "requirement catalogue")
+    parsed: CatalogueFile = validate(CatalogueFile.model_validate, document, CatalogueError, CatalogueFile)
     out: dict[str, Requirement] = {}
-    for spec in parsed.requirements:
+    for i, spec in enumerate(parsed.requirements):
         if spec.id in out:
-            raise CatalogueError(f"requirement {spec.id} appears twice in {path.name}")
+            raise CatalogueError(document.message(("requirements", i, "id"), f"{spec.id} appears twice"))
         out[spec.id] = Requirement(spec)
+    return out
+
+
+_load_file = lru_cache(maxsize=8)(read_catalogue)
+_EXTRA: tuple[Path, ...] = ()  # catalogue files merged with the built-in one (--bwc-catalogue)
+
+
+@lru_cache(maxsize=8)
+def _merged(path: Path, extra: tuple[Path, ...]) -> dict[str, Requirement]:
+    out = dict(_load_file(path))
+    for other in extra:
+        for rid, req in _load_file(other).items():
+            if rid in out:
+                raise CatalogueError(f"{other}: requirements: {rid}: already in the catalogue (an extension adds requirements of its own ids)")
+            out[rid] = req
+    return out
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH) -> dict[str, Requirement]:
+    """The requirements of ``path`` (the built-in catalogue by default, with the extension
+    files this process was given merged in, in order)."""
+    return _merged(path, _EXTRA if path == CATALOGUE_PATH else ())
+
+
+def use_extra_catalogues(paths: list[str] | tuple[str, ...]) -> list[dict]:
+    """Merge these catalogue files (same schema, new ids) into the built-in catalogue for this
+    process. Returns their requirements as plain data: results.json keeps them, so a report
+    built later from it shows them like the built-in ones."""
+    global _EXTRA
+    extra = tuple(Path(p).resolve() for p in paths)
+    merged = _merged(CATALOGUE_PATH, extra)  # raises on a bad file or a clash before anything changes
+    _EXTRA = extra
+    builtin = _load_file(CATALOGUE_PATH)
+    return [r.spec.model_dump(by_alias=True, exclude_defaults=True) for rid, r in merged.items() if rid not in builtin]
+
+
+def with_extensions(docs: list[dict]) -> dict[str, Requirement]:
+    """The built-in catalogue with the extension requirements a run recorded (results.json)."""
+    out = dict(load_catalogue())
+    for doc in docs:
+        try:
+            spec = RequirementSpec.model_validate(doc)
+        except ValidationError as exc:
+            raise CatalogueError(f"results.json: catalogue_extra: {_where(exc)}") from None
+        out.setdefault(spec.id, Requirement(spec))
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.catalogue import CatalogueError, use_extra_catalogues
 from conformance.incident_view import chosen_clips as incident_clips
 from conformance.runner import NotOnTarget, ScenarioRunner, SweepResult, sweep_summary
 from conformance.scenarios import MAIN
@@ -28,14 +29,29 @@ class TargetError(Exception):
     """The target cannot be set up (bad option, missing bench file)."""
 
 
+EXTRA_KEY = pytest.StashKey[list[dict]]()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """looptime's own pytest plugin wraps every fixture's setup and breaks parametrized tests
     unless pytest-asyncio is installed; the harness drives looptime itself, so it takes that
-    plugin out (in any project that installs the harness, not only in this repository)."""
+    plugin out (in any project that installs the harness, not only in this repository).
+    Extension catalogues (--bwc-catalogue) are merged into the built-in one here."""
     plugin = config.pluginmanager.get_plugin("looptime_plugin")
     if plugin is not None:
         config.pluginmanager.unregister(plugin)
+    try:
+        config.stash[EXTRA_KEY] = use_extra_catalogues(config.getoption("bwc_catalogue") or [])
+    except CatalogueError as exc:
+        raise pytest.UsageError(f"--bwc-catalogue: {exc}") from None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The run's results keep the extension requirements (every plugin is configured by now)."""
+    results = session.config.stash.get(RESULTS_KEY, None)
+    if results is not None:
+        results.catalogue_extra = session.config.stash.get(EXTRA_KEY, [])
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bwc-profile", default="reference", help="emulator profile (built-in name or YAML file) for the virtual target")
     group.addoption("--bwc-seed", type=int, default=0, help="seed of the simulated RF noise")
     group.addoption("--bwc-out", default=None, help="directory for evidence, pcap and results.json")
+    group.addoption("--bwc-catalogue", action="append", metavar="FILE", default=[],
+                    help="a requirement catalogue of your own (schema bwc-requirements/2, new ids) merged with the built-in one; repeatable")
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,6 @@ def test_act001_every_camera_in_range_activates(incident, measure):
         measure.expect(who, "the recording it announced was exported", clip is not None, quantity="exported",
                        note="" if clip is not None else "the harness heard the camera announce a recording, but no clip of it was exported")
         _latency(measure, who, incident.stimulus_utc_ms, heard, clip, "activation")
-    measure.verdict()
 
 
 @pytest.mark.requirement("ACT-001")
@@ -69,7 +68,6 @@ def test_act001_every_source_event_activates(scenarios, profile, measure):
         measure.expect(subject(cam), f"activated by {reason} at 10 ft", bool(started) or heard is not None, quantity="activated")
         if started or heard is not None:
             _latency(measure, subject(cam), start, heard, started[0] if started else None, reason)
-    measure.verdict()
 
 
 @pytest.mark.requirement("ACT-001")
@@ -98,7 +96,6 @@ def test_act001_activation_rate_vs_distance(sweep, measure):
             measure.against(rate, who, "activation rate, upper confidence bound", d.upper, note=note, digits=4, quantity="rate_upper_bound")
         else:
             measure.not_measured(who, "activation rate", f"inconclusive: {note}; the rule needs more trials than the catalogue allows")
-    measure.verdict()
 
 
 @pytest.mark.requirement("ACT-003")
@@ -109,7 +106,6 @@ def test_act003_sleep_suppresses_activation(scenarios, measure):
     record_t = step_utc_ms(rec, "record", "S")
     started = [c for c in started_in(cam.evidence, event_t, record_t) if c.activation is not None and c.activation.ms < record_t - c.activation.uncertainty_ms - 1]
     measure.against(Limit(0, "activations", "=="), subject(cam), "recordings started by a CEW event while asleep", len(started), quantity="recordings")
-    measure.verdict()
 
 
 @pytest.mark.requirement("ACT-006")
@@ -124,4 +120,3 @@ def test_act006_allow_list(scenarios, measure):
     listed = started_in(cam.evidence, listed_t, step_utc_ms(rec, "stop_all"))
     measure.against(NONE_STARTED, who, f"recordings started by a sender not on the allow-list ({UNLISTED_SENDER})", len(unlisted), quantity="recordings")
     measure.expect(who, f"the allow-listed sender ({ALLOWED_SENDER}) starts a recording", bool(listed))
-    measure.verdict()

@@ -47,4 +47,3 @@ def test_chn001_dvr_follows_its_own_camera(incident, profile, measure):
             limit = measure.req.named("pre_event").at_least(declared(profile, configured))
             measure.against(limit, who, "DVR video before its activation (decoded timecodes)",
                             coverage_before_activation_s(dclip.item, dclip.activation.ms), quantity="pre_event_s")
-    measure.verdict()

@@ -46,7 +46,6 @@ def test_time001_frames_carry_utc_and_clocks_agree(incident, measure):
             measure.expect(who, "the exported activation time is on the same clock (between the stimulus and the announcement)", inside,
                            note=f"activation {(act - incident.stimulus_utc_ms) / 1000:+.3f} s after the stimulus, announcement heard at "
                            f"{(heard - incident.stimulus_utc_ms) / 1000:+.3f} s (harness clock)")
-    measure.verdict()
 
 
 @pytest.mark.requirement("PWR-001")
@@ -73,7 +72,6 @@ def test_pwr001_clip_survives_power_loss(scenarios, profile, measure):
                         uncertainty=span[1].uncertainty_ms / 1000, quantity="lost_s", note=found[0].fix.source)
     if worst is not None:
         measure.info("scene", f"worst loss over {len(cuts)} cuts", round(worst, 3), "s")
-    measure.verdict()
 
 
 @pytest.mark.requirement("RES-001")
@@ -84,4 +82,3 @@ def test_res001_minimum_resolution(incident, measure):
         if a is None:
             continue
         measure.against(measure.req.named(role), who, f"decoded picture height ({a.width}x{a.height})", a.height, digits=0, quantity="lines")
-    measure.verdict()

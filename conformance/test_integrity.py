@@ -52,4 +52,3 @@ def test_int001_evidence_is_signed_and_intact(incident, measure):
         measure.expect(who, "files match the manifest (none changed, missing or added)", check.ok, note="; ".join(check.problems()))
         clips = {p.name for p in folder.glob("*.mp4")}
         measure.expect(who, "every clip is listed", clips <= set(manifest["files"]))
-    measure.verdict()

@@ -46,7 +46,6 @@ def test_pre001_clip_holds_pre_event_buffer(incident, profile, measure):
         act = activation_utc_ms(a.clip.item)
         if act is not None and clip.first_utc_ms is not None:
             attach_stills(a.who, a.clip.item.clip, {"first frame": clip.first_utc_ms, "activation frame": act})
-    measure.verdict()
 
 
 @pytest.mark.requirement("PRE-002")
@@ -67,7 +66,6 @@ def test_pre002_buffer_holds_at_high_bitrate(scenarios, profile, measure):
     if clip.ok and clip.last_utc_ms and clip.first_utc_ms and clip.last_utc_ms > clip.first_utc_ms:
         size = found[0].item.clip.stat().st_size
         measure.info(subject(cam), "clip bitrate", round(size * 8 / ((clip.last_utc_ms - clip.first_utc_ms) / 1000) / 1e6, 2), "Mbit/s")
-    measure.verdict()
 
 
 @pytest.mark.requirement("PRE-004")
@@ -100,4 +98,3 @@ def test_pre004_no_video_from_sleep_or_dock(scenarios, measure):
             older = max(0.0, (undock - span[0].ms) / 1000)
             measure.against(limit, subject(docked), f"video older than the undocking ({(record_k - undock) / 1000:g} s before the record press)",
                             older, uncertainty=span[0].uncertainty_ms / 1000, quantity="video_before_s")
-    measure.verdict()

@@ -90,7 +90,6 @@ def test_act004_false_signal_cancel(scenarios, profile, measure):
             else:
                 measure.expect(who, f"cancel more than {window.value:g} s after the start is refused (clip not marked)",
                                bool(clip.metadata.get("false_signal")), expected=False)
-    measure.verdict()
 
 
 @pytest.mark.requirement("ACT-005")
@@ -135,4 +134,3 @@ def test_act005_never_stop_and_deduplicate(scenarios, profile, measure):
         within = starts(e3 - 1, trigger + cooldown_ms - 100.0)
         measure.against(NONE_STARTED, who, f"recordings started by a new event {(e3 - trigger) / 1000:.1f} s into the "
                         f"{profile.bwc.cooldown_s:g} s cool-down", len(within), quantity="recordings")
-    measure.verdict()

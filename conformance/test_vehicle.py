@@ -51,7 +51,6 @@ def test_act002_vehicle_event_routing(scenarios, measure):
             stray = [c for c in clips(evidence) if own is None or not c.started_in(*own)]
             fact = "recordings started by another vehicle's event" if own else "recordings of a cruiser none of whose inputs changed"
             measure.against(NONE_STARTED, subject(dvr, part), fact, len(stray), quantity="recordings")
-    measure.verdict()
 
 
 @pytest.mark.requirement("VEH-001")
@@ -77,7 +76,6 @@ def test_veh001_input_debounce(scenarios, measure):
                     quantity="input_delay_ms", note=note + first.fix.source)
     measure.against(max_delay, who, "held light bar starts the DVR promptly", delay, digits=1, uncertainty=started.uncertainty_ms,
                     quantity="input_delay_ms")
-    measure.verdict()
 
 
 @pytest.mark.requirement("GRP-001")
@@ -105,4 +103,3 @@ def test_grp001_group_recording(scenarios, profile, measure):
         if stopped is not None:
             measure.against(limit, who, "stops when the DVR stops the group", stopped.minus(dvr_stop), uncertainty=stopped.uncertainty_ms / 1000,
                             quantity="group_stop_s")
-    measure.verdict()

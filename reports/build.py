@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from conformance.catalogue import load_catalogue
+from conformance.catalogue import with_extensions
 from reports.results import Measurement, RunResults, requirement_status
 
 REPORT_SCHEMA = "bwc-report/2"
@@ -205,7 +205,7 @@ def _run_dir(results: RunResults) -> Path | None:
 
 
 def build_report(results: RunResults, *, repo: Path | None = None, cover: dict | None = None, out_dir: Path | None = None) -> dict:
-    catalogue = load_catalogue()
+    catalogue = with_extensions(results.catalogue_extra)
     rows = []
     for req in catalogue.values():
         verdict, why = requirement_status(req.id, results)

@@ -40,6 +40,7 @@ class Recorder:
         self.results = results
         self.requirement = requirement
         self.mine: list[Measurement] = []
+        self.judged = False
 
     @property
     def req(self) -> Requirement:
@@ -82,7 +83,10 @@ class Recorder:
 
     def verdict(self) -> None:
         """Fail the test when any measurement failed; error when a device could not be
-        measured or nothing was measured against a limit."""
+        measured or nothing was measured against a limit. Called for every test that uses
+        ``measure`` when its body returns (``pytest_runtest_call`` below); a test calls it
+        itself only to stop early with the verdict so far."""
+        self.judged = True
         failed = [m for m in self.mine if m.verdict == "fail"]
         if failed:
             lines = [f"{m.subject}: {m.name} = {m.value} {m.unit} (limit {m.comparator} {m.limit}) {m.note}".rstrip() for m in failed]
@@ -184,7 +188,7 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
         raise MeasurementError(f"{request.node.nodeid} uses 'measure' without @pytest.mark.requirement")
     catalogue = load_catalogue()
     if req not in catalogue:
-        raise MeasurementError(f"{req} is not in conformance/requirements.yaml")
+        raise MeasurementError(f"{req} is not in the requirement catalogue (conformance/requirements.yaml, or a --bwc-catalogue file)")
     r = catalogue[req]
     allure.dynamic.epic(r.family)
     allure.dynamic.feature(r.id)
@@ -204,6 +208,17 @@ def measure(request: pytest.FixtureRequest) -> Iterator[Recorder]:
             json.dumps([m.__dict__ for m in recorder.mine], indent=2, default=str),
             name=f"{req} measurements", attachment_type=allure.attachment_type.JSON,
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """The verdict of a test that measured is its measurements': judged in the test's own call
+    phase once its body returns (a failed measurement fails it, one not measured errors it)."""
+    result = yield
+    recorder = item.stash.get(RECORDER_KEY, None)
+    if recorder is not None and not recorder.judged:
+        recorder.verdict()
+    return result
 
 
 @pytest.hookimpl(wrapper=True)

@@ -53,6 +53,8 @@ class RunResults:
     deselected: list[str] = field(default_factory=list)  # requirements whose tests a -k selection left out
     # why the run did not finish: {reason, signal, during, detail}; None: it ran to the end
     interrupted: dict | None = None
+    # requirements of the extension catalogues the run was given (--bwc-catalogue), as plain data
+    catalogue_extra: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -61,6 +63,7 @@ class RunResults:
             "interrupted": self.interrupted,
             "scheduled": self.scheduled,
             "deselected": self.deselected,
+            "catalogue_extra": self.catalogue_extra,
             "incident": self.incident,
             "tests": [asdict(t) for t in self.tests],
             "measurements": [asdict(m) for m in self.measurements],
@@ -91,6 +94,7 @@ class RunResults:
             scheduled=doc.get("scheduled"),
             deselected=doc.get("deselected", []),
             interrupted=doc.get("interrupted"),
+            catalogue_extra=doc.get("catalogue_extra", []),
         )
 
 
