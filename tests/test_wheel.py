@@ -37,6 +37,8 @@ def test_wheel_installs_a_working_bwc_and_pytest_plugin(tmp_path):
     where = subprocess.run([py, "-c", "import conformance; print(conformance.__file__)"], cwd=elsewhere, capture_output=True, text=True, check=True)
     assert str(venv) in where.stdout, "the harness must come from the wheel, not the checkout"
     assert "bwc-harness 0.1.0" in subprocess.run([str(venv / "bin" / "bwc"), "--version"], capture_output=True, text=True, cwd=elsewhere).stdout
+    lua = subprocess.run([str(venv / "bin" / "bwc"), "wireshark"], capture_output=True, text=True, cwd=elsewhere, check=True).stdout.splitlines()
+    assert [Path(x).name for x in lua[:2]] == ["signal.lua", "icp.lua"] and all(str(venv) in x and Path(x).stat().st_size > 1000 for x in lua[:2])
     run = subprocess.run([str(venv / "bin" / "bwc"), "run", "--no-pdf", "--out", str(tmp_path / "run"), "--select", "pre004"],
                          cwd=elsewhere, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -1,4 +1,4 @@
-"""The shipped Wireshark dissectors (tools/wireshark/*.lua) read a virtual scene's captures:
+"""The shipped Wireshark dissectors (protocols/wireshark/*.lua) read a virtual scene's captures:
 tshark prints every Signal field of air.pcap as our codec decodes it, and every ICP message of
 icp.pcap (timestamps on the same scene clock, checksums and CRC checked)."""
 
@@ -20,7 +20,7 @@ from protocols.signal import SERVICE_DATA_HEADER, Event, SignalFrame, decode_adv
 from tests.conftest import require_tool
 from tests.emulators.scene_helpers import profile
 
-TOOLS = Path(__file__).resolve().parents[2] / "tools" / "wireshark"
+TOOLS = Path(__file__).resolve().parents[2] / "protocols" / "wireshark"
 SIGNAL_FIELDS = ("frame.time_epoch", "bwc_signal.version", "bwc_signal.serial", "bwc_signal.class", "bwc_signal.code", "bwc_signal.event",
                  "bwc_signal.activates", "bwc_signal.sequence", "bwc_signal.event_id", "bwc_signal.reserved")
 ICP_FIELDS = ("frame.time_epoch", "ip.src", "udp.srcport", "udp.dstport", "bwc_icp.magic", "bwc_icp.type", "bwc_icp.flags.ack_requested",
@@ -138,3 +138,17 @@ def test_signal_heuristic_leaves_other_service_data_alone(tmp_path):
     assert rows[0] == {"bwc_signal.serial": "X87002FP4", "bwc_signal.event": "unknown (class 0x07, code 0x09)",
                        "bwc_signal.sequence": "3349454", "bwc_signal.event_id": "2"}
     assert [r["bwc_signal.serial"] for r in rows[1:]] == ["", ""]
+
+
+def test_bwc_wireshark_names_and_installs_the_shipped_dissectors(tmp_path):
+    import subprocess
+    import sys
+
+    run = lambda *a: subprocess.run([sys.executable, "-m", "bwc", "wireshark", *a], capture_output=True, text=True, timeout=60)  # noqa: E731
+    shown = run()
+    assert shown.returncode == 0 and [Path(x) for x in shown.stdout.splitlines()[:2]] == [TOOLS / "signal.lua", TOOLS / "icp.lua"]
+    done = run("--install", str(tmp_path / "plugins"))
+    assert done.returncode == 0 and (tmp_path / "plugins" / "icp.lua").read_bytes() == (TOOLS / "icp.lua").read_bytes()
+    (tmp_path / "file").write_text("")
+    refused = run("--install", str(tmp_path / "file" / "sub"))
+    assert refused.returncode == 2 and "cannot write there" in refused.stderr and "Traceback" not in refused.stderr
