@@ -43,6 +43,7 @@ ADV_PDU_OVERHEAD_BYTES = 1 + 4 + 2 + 6 + 3  # preamble, access address, header, 
 ADV_CHANNEL_GAP_S = 150e-6  # radio turnaround between the channels of one advertising event
 ADV_DELAY_MAX_S = 0.010  # advDelay: pseudo-random 0..10 ms added to every advertising event
 HCI_SLOT_S = 0.000625  # scan and advertising intervals are counted in 0.625 ms slots
+REACH_SIGMAS = 8.0  # a receiver whose mean RSSI is this many fading deviations below sensitivity is out of reach
 
 
 def pdu_air_time_s(adv_data: bytes) -> float:
@@ -127,6 +128,7 @@ class AirStats:
     attempts: int = 0  # (PDU, receiver listening on its channel) pairs: path loss decides
     delivered: int = 0
     not_listening: int = 0  # PDUs a scanning receiver missed: window closed or another channel
+    out_of_reach: int = 0  # (PDU, scanning receiver) pairs too far apart to be received at all (no draw made)
     deliveries: list[Delivery] = field(default_factory=list)
 
 
@@ -150,6 +152,7 @@ class Air(LocalLink):
         self.stats = AirStats()
         self.keep_deliveries = keep_deliveries
         self._adv_delay = random.Random(f"advDelay {seed}")
+        self._reach: dict[float, float] = {}
 
     # -- topology ---------------------------------------------------------------------
     def place(self, controller: AirController, name: str, position: Point | PositionFn, kind: str = "radio", rx_gain_db: float = 0.0,
@@ -174,6 +177,19 @@ class Air(LocalLink):
             super().send_advertising_pdu(sender_controller, packet)
             return
         self.advertising_event(sender_controller, packet, ADV_CHANNELS)
+
+    def _reach_sq(self, gain_db: float) -> float:
+        """Squared distance (ft) beyond which a PDU sent and heard with these gains cannot be
+        received: its mean RSSI is REACH_SIGMAS fading deviations below the sensitivity (a
+        chance below 1e-15 per PDU). Cached per gain: the loop over receivers stays a
+        multiplication and a comparison for every radio out of reach."""
+        reach = self._reach.get(gain_db)
+        if reach is None:
+            m = self.model
+            floor = m.sensitivity_dbm - REACH_SIGMAS * max(m.fading_sigma_db, 0.0)
+            d_m = 10 ** ((m.tx_power_dbm + gain_db - m.pl_1m_db - floor) / (10.0 * m.exponent))
+            reach = self._reach[gain_db] = (max(d_m, 0.3) * FT_PER_M) ** 2
+        return reach
 
     def adv_delay_s(self) -> float:
         return self._adv_delay.uniform(0.0, ADV_DELAY_MAX_S)
@@ -203,8 +219,14 @@ class Air(LocalLink):
         model, rng = self.model, self.rng
         sens, sigma, loss = model.sensitivity_dbm, model.fading_sigma_db, model.loss_rate
         span = starts[-1] + air_s - now
+        hx, hy = here
         for controller, node in self.nodes.items():
             if controller is sender_controller or not controller.le_scan_enable:
+                continue
+            at = node.at(now)
+            dx, dy = at[0] - hx, at[1] - hy
+            if dx * dx + dy * dy > self._reach_sq(sender.tx_power_db + node.rx_gain_db):
+                stats.out_of_reach += n  # cannot be received: no draw, no cost beyond this test
                 continue
             interval, window, since = controller.scan_timing
             k, phase = divmod(now - since, interval)  # the scan interval the event starts in, and how far into it
@@ -217,7 +239,7 @@ class Air(LocalLink):
             stats.not_listening += n - len(pdus)  # window closed for part of a PDU, or another channel
             if not pdus:
                 continue
-            d = distance_ft(here, node.at(now))
+            d = math.hypot(dx, dy)
             mean = sender.tx_power_db + node.rx_gain_db + model.mean_rssi(d)
             for t0, channel in pdus:
                 rssi = mean + (rng.gauss(0.0, sigma) if sigma > 0 else 0.0)

@@ -7,10 +7,14 @@ fast; the harness itself comes only from the wheel."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+
+from tests.conftest import scene_cache_env
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,8 +48,13 @@ def test_wheel_installs_a_working_bwc_and_pytest_plugin(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert {r["id"]: r["verdict"] for r in report["requirements"]}["PRE-004"] == "pass"
-    plugin = subprocess.run([py, "-m", "pytest", "--pyargs", "conformance", "-k", "pre004", "-q", "-p", "no:cacheprovider", "--bwc-out", str(tmp_path / "py")],
-                            cwd=elsewhere, capture_output=True, text=True, timeout=600)
-    assert plugin.returncode == 0 and "1 passed" in plugin.stdout, plugin.stdout + plugin.stderr
+    agency = elsewhere / "agency"  # an agency's own requirement and test, in its own project (examples/agency-extension)
+    shutil.copytree(REPO / "examples" / "agency-extension", agency)
+    plugin = subprocess.run([py, "-m", "pytest", "--pyargs", "conformance", "agency", "--bwc-catalogue", "agency/agency-requirements.yaml",
+                             "-k", "pre004 or agy001", "-q", "-p", "no:cacheprovider", "--bwc-out", str(tmp_path / "py")],
+                            cwd=elsewhere, capture_output=True, text=True, timeout=600, env={**os.environ, **scene_cache_env()})
+    assert plugin.returncode == 0 and "2 passed" in plugin.stdout, plugin.stdout + plugin.stderr
+    measured = json.loads((tmp_path / "py" / "results.json").read_text())
+    assert {m["requirement"] for m in measured["measurements"]} == {"PRE-004", "AGY-001"} and measured["catalogue_extra"][0]["id"] == "AGY-001"
     assert "requirement(id)" in subprocess.run([py, "-m", "pytest", "--markers"], cwd=elsewhere, capture_output=True, text=True).stdout
     assert "--bwc-target" in subprocess.run([py, "-m", "pytest", "--help"], cwd=elsewhere, capture_output=True, text=True).stdout

@@ -151,3 +151,15 @@ def test_a_weak_transmitter_is_heard_at_15_ft_not_at_25_ft():
     assert len(heard[15]) >= 0.9 * events and len(heard[25]) <= 1
     (air, heard), _ = run_virtual(lambda: _listen([25], seconds=10.0, interval_ms=50.0))
     assert len(heard[25]) >= 0.9 * (air.stats.transmitted // 3)  # the reference transmitter reaches 25 ft
+
+
+def test_radios_out_of_reach_cost_no_draw_and_gain_extends_the_reach():
+    m = PathLossModel()
+    (air, heard), _ = run_virtual(lambda: _listen([10, 60, 200], seconds=3.0))
+    events = air.stats.transmitted // 3
+    far = [d for d in air.stats.deliveries if d.receiver in ("RX60", "RX200")]
+    assert far == [] and heard[60] == heard[200] == [] and air.stats.out_of_reach == 2 * 3 * events
+    reach_ft = air._reach_sq(0.0) ** 0.5
+    assert m.mean_rssi(reach_ft) == pytest.approx(m.sensitivity_dbm - 8 * m.fading_sigma_db, abs=0.01)
+    assert m.delivery_probability(reach_ft) < 1e-15 < m.delivery_probability(reach_ft * 0.9)
+    assert air._reach_sq(25.0) ** 0.5 > 200.0, "an observer with +25 dB hears far beyond 30 ft, as before"
