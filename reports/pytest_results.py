@@ -64,6 +64,11 @@ class Recorder:
         m = _measurement(self.requirement, subject, fact, bool(ok), "", expected, "==", verdict.value, note, None, quantity)
         return self._keep(m)
 
+    def conclude(self) -> None:
+        """The verdict when the test's body has returned (unless it stopped early with one)."""
+        if not self.judged:
+            self.verdict()
+
     def _keep(self, m: Measurement) -> Measurement:
         self.results.measurements.append(m)
         self.mine.append(m)
@@ -216,8 +221,8 @@ def pytest_runtest_call(item: pytest.Item):
     phase once its body returns (a failed measurement fails it, one not measured errors it)."""
     result = yield
     recorder = item.stash.get(RECORDER_KEY, None)
-    if recorder is not None and not recorder.judged:
-        recorder.verdict()
+    if recorder is not None:
+        recorder.conclude()
     return result
 
 

@@ -56,8 +56,10 @@ def verdict(test, requirement: str, **fixtures) -> tuple[str, list]:
     from reports.pytest_results import MeasurementError
 
     results = RunResults()
+    recorder = Recorder(results, requirement)
     try:
-        test(measure=Recorder(results, requirement), **fixtures)
+        test(measure=recorder, **fixtures)
+        recorder.conclude()  # as the plugin does when a test's body returns
     except pytest.fail.Exception:
         return "fail", results.measurements
     except MeasurementError:
