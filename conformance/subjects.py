@@ -23,7 +23,8 @@ class Subject:
 
     @property
     def key(self) -> str:
-        """The device without its serial, as diffs and figures name it: 'DVR-CAR-A rear'."""
+        """The device without its serial, as diffs and figures name it: 'DVR-CAR-A rear' (a
+        subject that is not a device: its text)."""
         return f"{self.label} {self.part}".strip()
 
     def to_json(self) -> dict | None:

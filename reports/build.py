@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import with_extensions
+from conformance.subjects import Subject
 from reports.results import Measurement, RunResults, requirement_status
 
 REPORT_SCHEMA = "bwc-report/2"
@@ -80,8 +81,7 @@ def _numeric(v: object) -> bool:
 def device_key(m: dict) -> str:
     """A measurement's subject without its serial, read from its keys: 'DVR-CAR-A rear'
     (how diff, figures and the report name a device); a non-device subject as it is."""
-    d = m.get("device")
-    return f"{d['label']} {d.get('part') or ''}".strip() if d else str(m.get("subject", ""))
+    return Subject.from_json(m.get("device"), str(m.get("subject", ""))).key
 
 
 def _utc_ms(iso: str | None) -> int | None:
