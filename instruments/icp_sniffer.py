@@ -6,7 +6,7 @@ recorded with its error, and the capture goes on."""
 from __future__ import annotations
 
 import struct
-import time
+import threading
 import zlib
 from dataclasses import dataclass, field
 
@@ -67,10 +67,12 @@ class IcpSniffer:
     def start(self) -> None:
         from scapy.sendrecv import AsyncSniffer
 
-        self._sniffer = AsyncSniffer(iface=self.iface, store=False, prn=self._on_packet,
+        ready = threading.Event()
+        self._sniffer = AsyncSniffer(iface=self.iface, store=False, prn=self._on_packet, started_callback=ready.set,
                                      lfilter=lambda p: UDP in p and self.port in (p[UDP].sport, p[UDP].dport))
         self._sniffer.start()
-        time.sleep(0.2)  # let the capture socket come up
+        if not ready.wait(5.0):  # the capture socket is open only once scapy says so (a fixed sleep raced on a busy machine)
+            raise RuntimeError(f"capture on {self.iface} did not start within 5 s")
 
     def stop(self) -> list[Seen]:
         self._sniffer.stop()
