@@ -45,11 +45,12 @@ class RunSignals:
         self.phase = "measuring"  # then "finalizing"
         self.pause_s = pause_s
         self._previous: dict[int, object] = {}
-        self._stderr = sys.stderr
+        self._fd: int | None = None
 
     def install(self) -> None:
         # pytest captures fd 2 while a test runs: say what happens on the terminal's stderr
-        self._stderr = os.fdopen(os.dup(2), "w", buffering=1)
+        sys.stderr.flush()
+        self._fd = os.dup(2)
         for sig in SIGNALS:
             self._previous[sig] = signal.signal(sig, self._handle)
 
@@ -57,9 +58,22 @@ class RunSignals:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)  # type: ignore[arg-type]
         self._previous.clear()
-        if self._stderr is not sys.stderr:
-            self._stderr.close()
-            self._stderr = sys.stderr
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _say(self, line: str) -> None:
+        """One unbuffered write: a signal that arrives while a message is being written must not
+        re-enter a buffered writer (RuntimeError: reentrant call inside BufferedWriter)."""
+        data = (line + "\n").encode()
+        if self._fd is None:
+            sys.stderr.write(line + "\n")
+            return
+        while data:
+            try:
+                data = data[os.write(self._fd, data):]
+            except InterruptedError:
+                continue
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -68,13 +82,12 @@ class RunSignals:
                               "utc": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")})
         if self.phase == "measuring":
             if first:
-                print(f"\nbwc run: {name}: stopping; what was measured is kept and the run is reported INCOMPLETE", file=self._stderr, flush=True)
+                self._say(f"\nbwc run: {name}: stopping; what was measured is kept and the run is reported INCOMPLETE")
                 raise RunInterrupted(name)
-            print(f"bwc run: {name}: still stopping (closing the clips being written)", file=self._stderr, flush=True)
+            self._say(f"bwc run: {name}: still stopping (closing the clips being written)")
             return
         if first:
-            print(f"\nbwc run: {name}: the run is reported INCOMPLETE; finishing the report (signal again to abort without signing)",
-                  file=self._stderr, flush=True)
+            self._say(f"\nbwc run: {name}: the run is reported INCOMPLETE; finishing the report (signal again to abort without signing)")
             return
         raise RunAborted(name)
 
@@ -87,7 +100,7 @@ class RunSignals:
         tests that interrupt a run while it is written up). Not again once a signal came."""
         if self.pause_s <= 0 or self.received:
             return
-        print(f"bwc run: pausing up to {self.pause_s:g} s before signing (${PAUSE_ENV})", file=self._stderr, flush=True)
+        self._say(f"bwc run: pausing up to {self.pause_s:g} s before signing (${PAUSE_ENV})")
         seen, deadline = len(self.received), time.monotonic() + self.pause_s
         while len(self.received) == seen and time.monotonic() < deadline:
             time.sleep(0.02)
