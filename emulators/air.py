@@ -191,6 +191,10 @@ class Air(LocalLink):
             reach = self._reach[gain_db] = (max(d_m, 0.3) * FT_PER_M) ** 2
         return reach
 
+    def reach_ft(self, gain_db: float) -> float:
+        """Beyond this distance a PDU sent and heard with these gains is never received."""
+        return math.sqrt(self._reach_sq(gain_db))
+
     def adv_delay_s(self) -> float:
         return self._adv_delay.uniform(0.0, ADV_DELAY_MAX_S)
 

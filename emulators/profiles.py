@@ -350,6 +350,10 @@ def _library() -> dict[str, Path]:
     return {p.stem: p for p in sorted(LIBRARY.glob("*.yaml"))}
 
 
+def builtin_names() -> tuple[str, ...]:
+    return tuple(_library())
+
+
 @lru_cache(maxsize=None)
 def _load_builtin(name: str) -> Profile:
     profile = load_profile_file(_library()[name])

@@ -5,27 +5,17 @@ Scene files are YAML (docs/scenes.md); ``hartford()`` is the default incident.""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from bisect import bisect_right
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulators.air import Air, PathLossModel, Point, radio
-from emulators.bwc import BwcEmulator
-from emulators.camera import CameraCore, CameraIdentity, Recording
-from emulators.clock import DeviceClock, SceneClock
-from emulators.dvr import DvrEmulator
-from emulators.profiles import ClockSpec, Profile
-from emulators.scene_actions import ACTIONS
-from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references, rear_serial, signal_serial
-from emulators.signal_source import SignalSourceEmulator
-from emulators.video import VideoFormat
-from protocols.signal import SourceClass
+from emulators.air import Point
+from emulators.profiles import ProfileError, builtin_names, get_profile
+from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references, expand_generators
 from schemas.names import safe_name
-from schemas.yaml_input import Document, FieldProblem, InputError, read_yaml, validate
+from schemas.yaml_input import Document, FieldProblem, InputError, Loc, read_yaml, validate
 
 class SceneError(InputError):
     """A scene that cannot be played; the message names the file (or the scene built in
@@ -59,6 +49,7 @@ class OfficerSpec:
     cew_serial: str | None = None
     holster_serial: str | None = None
     vehicle: str | None = None
+    profile: str | None = None  # its devices' profile (a built-in name or an absolute file path); None: the scene's
 
     @property
     def position(self) -> Point:
@@ -73,6 +64,11 @@ class VehicleSpec:
     officer: str | None  # whose BWC the DVR is paired with
     group: tuple[str, ...] = ()  # officers in its recording group (group-mode DVRs)
     signal_serial: str | None = None  # its Signal Vehicle unit
+    path: Path2D | None = None  # a cruiser that drives (position is then where it starts)
+    profile: str | None = None  # its DVR's profile (a built-in name or an absolute file path); None: the scene's
+
+    def at(self, t: float) -> Point:
+        return self.path(t) if self.path is not None else self.position
 
 
 @dataclass(frozen=True)
@@ -95,6 +91,14 @@ class SceneSpec:
     end_s: float
     description: str = ""
     epoch_utc_ms: int = 1_780_000_000_000  # 2026-05-28T20:26:40Z, fixed for reproducible runs
+    profile: str | None = None  # the scene file's default profile (bwc scene --profile overrides it)
+    boot_spread_s: float = 0.0  # devices power on at seeded times in [0, this)
+    expect: tuple[str, tuple[str, ...]] | None = None  # ("pass"|"fail", failing devices): what --check should give
+
+    @property
+    def profiles(self) -> set[str]:
+        """Every per-device profile the scene names (its own default not counted)."""
+        return {o.profile for o in self.officers if o.profile} | {v.profile for v in self.vehicles if v.profile}
 
     def officer(self, name: str) -> OfficerSpec:
         for o in self.officers:
@@ -140,35 +144,78 @@ def hartford() -> SceneSpec:
 
 
 # -- scene files ----------------------------------------------------------------------------------
-def _validated(document: Document) -> SceneDoc:
-    """The one validation of every scene: the models, then the references between entries."""
+def _validated(document: Document, base: Path) -> SceneDoc:
+    """The one validation of every scene: the models, the generators expanded, then the
+    references between entries and the profiles named (files relative to ``base``)."""
     doc: SceneDoc = validate(SCENE_ADAPTER.validate_python, document, SceneError, SceneDoc)
+    origin: dict = {}
     try:
+        origin = expand_generators(doc)
         check_references(doc)
+        _resolve_profiles(doc, base)
     except FieldProblem as problem:
+        made = origin.get(tuple(problem.loc[:2]))
+        if made is not None:  # a generated officer or cruiser: point at its generator
+            entry = getattr(doc, str(problem.loc[0]))[int(problem.loc[1])]
+            problem = FieldProblem(made, f"generated {str(problem.loc[0])[:-1]} {getattr(entry, 'name', None) or entry.id}: "
+                                         f"{'.'.join(map(str, problem.loc[2:]))}: {problem.problem}")
         raise document.error(SceneError, problem) from None
     return doc
+
+
+def resolve_profile(ref: str, base: Path) -> str:
+    """A profile reference as the scene's devices load it: a built-in name as it is, a file
+    relative to the scene file's folder made absolute."""
+    path = Path(ref)
+    if ref in builtin_names() or (path.suffix not in (".yaml", ".yml") and len(path.parts) == 1):
+        return ref  # a name (an unknown one is reported as such)
+    return str((path if path.is_absolute() else base / path).resolve())
+
+
+def _resolve_profiles(doc: SceneDoc, base: Path) -> None:
+    """Every profile a scene names must load (FieldProblem at the entry that names it)."""
+    entries: list[tuple[Loc, Any]] = [((), doc)] + [(("officers", i), o) for i, o in enumerate(doc.officers)]
+    entries += [(("vehicles", i), v) for i, v in enumerate(doc.vehicles)]
+    loaded: dict[str, str | None] = {}
+    for loc, entry in entries:
+        if entry.profile is None:
+            continue
+        ref = resolve_profile(entry.profile, base)
+        if ref not in loaded:
+            try:
+                get_profile(ref)
+                loaded[ref] = None
+            except ProfileError as exc:
+                loaded[ref] = str(exc).splitlines()[0]
+        if loaded[ref] is not None:
+            raise FieldProblem(loc + ("profile",), f"{loaded[ref]}")
+        entry.profile = ref
 
 
 def _spec(doc: SceneDoc, default_name: str) -> SceneSpec:
     paired = {v.officer: v.id for v in doc.vehicles if v.officer}
     officers = tuple(
         OfficerSpec(o.name, Path2D(tuple(o.path)) if o.path else still(o.position or (0.0, 0.0)), o.bwc, o.cew, o.holster,
-                    o.vehicle or paired.get(o.name))
+                    o.vehicle or paired.get(o.name), o.profile)
         for o in doc.officers)
-    vehicles = tuple(VehicleSpec(v.id, v.position, v.dvr, v.officer, tuple(v.group), v.signal) for v in doc.vehicles)
+    vehicles = tuple(VehicleSpec(v.id, (v.path[0][1], v.path[0][2]) if v.path else (v.position or (0.0, 0.0)), v.dvr, v.officer,
+                                 tuple(v.group), v.signal, Path2D(tuple(v.path)) if v.path else None, v.profile)
+                     for v in doc.vehicles)
     steps = sorted((Step(s.t, s.do, getattr(s, "target", None), s.model_dump(exclude={"t", "do", "target"}, exclude_unset=True))
                     for s in doc.timeline), key=lambda s: s.t)
-    return SceneSpec(doc.name or default_name, officers, vehicles, tuple(steps), doc.duration_s, doc.description, doc.epoch_utc_ms)
+    return SceneSpec(doc.name or default_name, officers, vehicles, tuple(steps), doc.duration_s, doc.description, doc.epoch_utc_ms,
+                     doc.profile, doc.boot_spread_s, (doc.expect.check, tuple(doc.expect.failing)) if doc.expect else None)
 
 
-def scene_from_dict(data: object, source: str = "<scene>") -> SceneSpec:
-    return _spec(_validated(Document(source, data)), safe_name(Path(source).stem))
+def scene_from_dict(data: object, source: str = "<scene>", base: Path | None = None) -> SceneSpec:
+    return _spec(_validated(Document(source, data), base or Path.cwd()), safe_name(Path(source).stem))
 
 
 def load_scene(path: Path) -> SceneSpec:
-    """A scene file (docs/scenes.md); SceneError names the file, line, field and problem."""
-    return _spec(_validated(read_yaml(Path(path), SceneError, "scene")), safe_name(Path(path).stem))
+    """A scene file (docs/scenes.md); SceneError names the file, line, field and problem.
+    Profile files it names are relative to the scene file's folder."""
+    path = Path(path)
+    return _spec(_validated(read_yaml(path, SceneError, "scene"), path.parent), safe_name(path.stem))
 
 
 def scene_to_dict(spec: SceneSpec) -> dict[str, Any]:
@@ -177,11 +224,15 @@ def scene_to_dict(spec: SceneSpec) -> dict[str, Any]:
         return {k: v for k, v in kw.items() if v is not None}
 
     return some(
-        name=spec.name, description=spec.description, end_s=spec.end_s, epoch_utc_ms=spec.epoch_utc_ms,
+        name=spec.name, description=spec.description, end_s=spec.end_s, epoch_utc_ms=spec.epoch_utc_ms, profile=spec.profile,
+        boot_spread_s=spec.boot_spread_s or None,
+        expect={"check": spec.expect[0], "failing": list(spec.expect[1])} if spec.expect else None,
         officers=[some(name=o.name, bwc=o.bwc_serial, cew=o.cew_serial, holster=o.holster_serial, vehicle=o.vehicle,
-                       path=[list(w) for w in o.path.waypoints]) for o in spec.officers],
-        vehicles=[some(id=v.vehicle_id, dvr=v.dvr_serial, officer=v.officer, group=list(v.group), position=list(v.position),
-                       signal=v.signal_serial) for v in spec.vehicles],
+                       path=[list(w) for w in o.path.waypoints], profile=o.profile) for o in spec.officers],
+        vehicles=[some(id=v.vehicle_id, dvr=v.dvr_serial, officer=v.officer, group=list(v.group),
+                       position=list(v.position) if v.path is None else None,
+                       path=[list(w) for w in v.path.waypoints] if v.path is not None else None,
+                       signal=v.signal_serial, profile=v.profile) for v in spec.vehicles],
         timeline=[{**s.args, **some(t=s.t, do=s.action, target=s.target)} for s in spec.timeline],
     )
 
@@ -196,161 +247,4 @@ def validate_scene(spec: SceneSpec, source: str | None = None) -> None:
             raise document.error(SceneError, FieldProblem(("timeline", i, clash[0]), "is a step field, not an argument"))
         if i and step.t < spec.timeline[i - 1].t:
             raise document.error(SceneError, FieldProblem(("timeline", i, "t"), "the timeline must be in time order"))
-    _validated(document)
-
-
-# -- the virtual runner -----------------------------------------------------------------------------
-@dataclass
-class StepResult:
-    step: Step
-    loop_t: float
-    utc_ms: int
-    outcome: str = "done"
-
-
-def _device_clock(scene: SceneClock, spec: ClockSpec) -> DeviceClock:
-    return DeviceClock(scene, spec.offset_s, spec.drift_ppm, spec.unset, spec.synced_h_before)
-
-
-@dataclass
-class VirtualScene:
-    """Every emulator of a scene on one air; build() and play() run inside the loop."""
-
-    spec: SceneSpec
-    profile: Profile
-    out_dir: Path
-    seed: int = 0
-    model: PathLossModel = field(default_factory=PathLossModel)
-    video_override: VideoFormat | None = None  # radio-only trials (sweeps) record small video
-
-    def __post_init__(self) -> None:
-        self.clock = SceneClock(self.spec.epoch_utc_ms)
-        self.air = Air(self.model, seed=self.seed)
-        self.bwcs: dict[str, BwcEmulator] = {}
-        self.sources: dict[tuple[str, str], SignalSourceEmulator] = {}  # (officer, "cew"|"holster")
-        self.dvrs: dict[str, DvrEmulator] = {}
-        self.results: list[StepResult] = []
-        # (officer, since loop time) -> loop time the harness heard the officer's camera announce
-        # a recording (None: never); the target that runs the scene sets it
-        self.heard: Callable[[str, float], Awaitable[float | None]] | None = None
-        validate_scene(self.spec)
-
-    @property
-    def evidence_dir(self) -> Path:
-        return self.out_dir / "evidence"
-
-    def _camera(self, serial: str, role: str, rec: Recording, clock: DeviceClock) -> CameraCore:
-        vendor = self.profile.bwc if role == "bwc" else self.profile.dvr
-        return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, role), clock, rec, self.evidence_dir)
-
-    async def build(self) -> None:
-        p = self.profile
-        b = p.bwc
-        for o in self.spec.officers:
-            if o.bwc_serial:
-                clock = _device_clock(self.clock, b.clock)
-                core = self._camera(o.bwc_serial, "bwc", Recording.of_bwc(b, self.video_override), clock)
-                device = radio(self.air, f"BWC-{o.name}", o.path, kind="bwc", rx_gain_db=b.rx_gain_db)
-                self.bwcs[o.name] = BwcEmulator(o.bwc_serial, device, b, core, vehicle_id=o.vehicle)
-            if o.cew_serial:
-                dev = radio(self.air, f"CEW-{o.name}", o.path, kind="cew", tx_power_db=p.cew.tx_power_dbm)
-                self.sources[(o.name, "cew")] = SignalSourceEmulator(o.cew_serial, dev, p.cew, SourceClass.CEW)
-            if o.holster_serial:
-                dev = radio(self.air, f"HOLSTER-{o.name}", o.path, kind="holster", tx_power_db=p.holster.tx_power_dbm)
-                self.sources[(o.name, "holster")] = SignalSourceEmulator(o.holster_serial, dev, p.holster, SourceClass.HOLSTER)
-        d = p.dvr
-        vehicles = self.spec.vehicles
-        for i, v in enumerate(vehicles):
-            # cross-wired (defect): configured with the next vehicle's id and camera, as if its
-            # settings were copied from that car's unit
-            pairing = vehicles[(i + 1) % len(vehicles)] if d.cross_wired else v
-            paired = self.spec.officer(pairing.officer).bwc_serial if pairing.officer else None
-            clock = _device_clock(self.clock, d.clock)
-            front = self._camera(v.dvr_serial, "dvr-front", Recording.of_dvr(d, "front", self.video_override), clock)
-            rear_cam = self._camera(rear_serial(v.dvr_serial), "dvr-rear", Recording.of_dvr(d, "rear", self.video_override), clock)
-            unit = SignalSourceEmulator(v.signal_serial or signal_serial(v.dvr_serial), radio(self.air, f"SIGNAL-{v.vehicle_id}", v.position, kind="vehicle",
-                                                             tx_power_db=d.signal.tx_power_dbm), d.signal, SourceClass.VEHICLE)
-            self.dvrs[v.vehicle_id] = DvrEmulator(v.dvr_serial, pairing.vehicle_id, paired, d, front, rear_cam, clock, unit)
-        for dvr in self.dvrs.values():
-            await dvr.start()
-        network = [dvr.address for dvr in self.dvrs.values()]
-        starts = []
-        for bwc in self.bwcs.values():
-            bwc.network = list(network)
-            starts.append(bwc.start())
-        await asyncio.gather(*starts)
-        for v in self.spec.vehicles:
-            dvr = self.dvrs[v.vehicle_id]
-            if p.dvr.group_mode:
-                members = list(v.group) or ([v.officer] if v.officer else [])
-                for name in members[: p.dvr.group_max_bwc]:
-                    if name not in self.bwcs:
-                        continue
-                    bwc = self.bwcs[name]
-                    bwc.group_member = True
-                    bwc.vehicle_id = v.vehicle_id
-                    bwc._group_dvr = dvr.address
-                    dvr.group_members[bwc.serial] = bwc.icp_address
-        for src in self.sources.values():
-            await src.start()
-
-    async def play(self) -> list[StepResult]:
-        loop = asyncio.get_running_loop()
-        anchored: list[asyncio.Task] = []
-        for step in self.spec.timeline:
-            delay = step.t - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if step.anchor is not None:
-                anchored.append(loop.create_task(self._anchored(step)))
-                continue
-            outcome = await self._do(step)
-            self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome))
-        remaining = self.spec.end_s - loop.time()
-        if remaining > 0:
-            await asyncio.sleep(remaining)
-        for task in anchored:
-            task.cancel()
-        return self.results
-
-    async def _anchored(self, step: Step) -> None:
-        """Wait for the harness to hear the anchor camera announce a recording (``heard``,
-        set by the target that runs the scene), then act ``delay_s`` later."""
-        assert step.anchor is not None
-        loop = asyncio.get_running_loop()
-        who, delay_s = step.anchor
-        heard_at = await self.heard(who, loop.time()) if self.heard is not None else None
-        outcome = "done"
-        if heard_at is None:
-            outcome = f"anchor not heard: {who} announced no recording"
-            heard_at = loop.time()
-        wait = heard_at + delay_s - loop.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        done = await self._do(step)
-        self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome if outcome != "done" else done))
-
-    async def _do(self, step: Step) -> str:
-        return await ACTIONS[step.action].run(self, step)
-
-    def all_cameras(self) -> list[CameraCore]:
-        cams = [b.core for b in self.bwcs.values()]
-        for d in self.dvrs.values():
-            cams += d.cameras
-        return cams
-
-    async def shutdown(self) -> None:
-        """Stop every device; every clip writer is joined even when a device fails to stop or
-        the run is interrupted (a run is hashed only after every writer is done)."""
-        failure: Exception | None = None
-        stops = [b.stop for b in self.bwcs.values()] + [d.stop for d in self.dvrs.values()] + [s.stop for s in self.sources.values()]
-        for stop in stops:
-            try:
-                await stop()
-            except Exception as exc:  # the others still stop; raised below
-                failure = failure or exc
-        for cam in (c for c in self.all_cameras() if c.active_clip is not None):  # its device failed to stop
-            await cam.shutdown()
-        await asyncio.sleep(0)
-        if failure is not None:
-            raise failure
+    _validated(document, Path.cwd())

@@ -16,7 +16,8 @@ from protocols.signal import Event
 from schemas.names import INPUT_CONFIG, one_of
 
 if TYPE_CHECKING:
-    from emulators.scene import Step, VirtualScene
+    from emulators.scene import Step
+    from emulators.scene_runner import VirtualScene
 
 CewEventName = Literal["armed", "trigger", "arc"]
 HolsterEventName = Literal["draw", "return"]

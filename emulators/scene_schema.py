@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import BaseModel, Discriminator, Field, TypeAdapter, create_model, field_validator
 
 from emulators.scene_actions import ACTIONS, Args
+from emulators.scene_generators import GeneratorDoc, ProfileRef, expand
 from schemas.names import INPUT_CONFIG, Ident, RunName, Serial, VehicleId
 from schemas.yaml_input import FieldProblem, Loc
 
 SCENE_SCHEMA = "bwc-scene/1"
 MAX_END_S = 600.0  # simulated seconds: ten minutes of an incident (the suite's longest scene is 159 s)
 MAX_FT = 5_000.0  # positions within a mile of the origin; the Signal range is 30 ft
-MAX_OFFICERS = 32
-MAX_VEHICLES = 16
+MAX_OFFICERS = 1_000  # after the generators are expanded
+MAX_VEHICLES = 200
+MAX_GENERATORS = 64
+MAX_BOOT_SPREAD_S = 60.0
 MAX_STEPS = 1_000
 MAX_WAYPOINTS = 1_000
 EPOCH_RANGE_MS = (946_684_800_000, 4_102_444_800_000)  # 2000-01-01 .. 2100-01-01 UTC
@@ -38,6 +41,7 @@ class OfficerDoc(_Model):
     vehicle: VehicleId | None = None  # default: the vehicle whose officer names this one
     position: tuple[Feet, Feet] | None = None  # [x ft, y ft]
     path: Annotated[list[tuple[Seconds, Feet, Feet]], Field(min_length=1, max_length=MAX_WAYPOINTS)] | None = None  # [t s, x ft, y ft]
+    profile: ProfileRef | None = None  # the officer's camera, CEW and holster (default: the scene's)
 
 
 class VehicleDoc(_Model):
@@ -45,8 +49,10 @@ class VehicleDoc(_Model):
     dvr: Serial
     officer: Ident | None = None  # whose BWC the DVR is paired with
     group: Annotated[list[Ident], Field(max_length=MAX_OFFICERS)] = []  # group-mode DVRs
-    position: tuple[Feet, Feet] = (0.0, 0.0)
+    position: tuple[Feet, Feet] | None = None  # default [0, 0]
+    path: Annotated[list[tuple[Seconds, Feet, Feet]], Field(min_length=1, max_length=MAX_WAYPOINTS)] | None = None  # a cruiser that drives
     signal: Serial | None = None  # its Signal Vehicle unit (default: the DVR serial starting with S)
+    profile: ProfileRef | None = None  # its DVR and Signal Vehicle unit (default: the scene's)
 
 
 class StepDoc(_Model):
@@ -70,6 +76,13 @@ else:  # one model per action, told apart by `do`
     StepUnion = Annotated[Union[tuple(STEP_MODELS.values())], Discriminator("do")]
 
 
+class ExpectDoc(_Model):
+    """The outcome the scene's author expects from ``bwc scene --check`` (an example's promise)."""
+
+    check: Literal["pass", "fail"]
+    failing: Annotated[list[Annotated[str, Field(max_length=48)]], Field(max_length=MAX_OFFICERS)] = []  # devices with a failed row (BWC-<officer>, DVR-<vehicle>)
+
+
 class SceneDoc(_Model):
     """A scene: who stands (or walks) where, which cruiser belongs to whom, what happens when."""
 
@@ -77,12 +90,16 @@ class SceneDoc(_Model):
     name: RunName | None = None  # default: the file name
     description: str = ""
     end_s: Annotated[float, Field(gt=0, le=MAX_END_S)] | None = None  # default: the last step + 5 s
+    profile: ProfileRef | None = None  # every device without its own (default: bwc scene --profile, else reference)
+    boot_spread_s: Annotated[float, Field(ge=0, le=MAX_BOOT_SPREAD_S)] = 0.0  # devices power on at seeded times in [0, this)
     officers: Annotated[list[OfficerDoc], Field(max_length=MAX_OFFICERS)] = []
     vehicles: Annotated[list[VehicleDoc], Field(max_length=MAX_VEHICLES)] = []
+    generate: Annotated[list[GeneratorDoc], Field(max_length=MAX_GENERATORS)] = []
     timeline: Annotated[list[StepUnion], Field(max_length=MAX_STEPS)] = []
+    expect: ExpectDoc | None = None
     epoch_utc_ms: Annotated[int, Field(ge=EPOCH_RANGE_MS[0], le=EPOCH_RANGE_MS[1])] = DEFAULT_EPOCH_MS
 
-    @field_validator("officers", "vehicles", "timeline", mode="before")
+    @field_validator("officers", "vehicles", "timeline", "generate", mode="before")
     @classmethod
     def _empty(cls, value: object) -> object:
         return [] if value is None else value  # `vehicles:` with nothing after it
@@ -103,6 +120,25 @@ def signal_serial(dvr: str) -> str:
     return "S" + dvr[1:]
 
 
+def expand_generators(doc: SceneDoc) -> dict[Loc, Loc]:
+    """Append the officers and cruisers of every ``generate:`` entry to the scene (in place);
+    returns, for each generated entry's location, the generator's (for error messages)."""
+    origin: dict[Loc, Loc] = {}
+    for j, g in enumerate(doc.generate):
+        try:
+            officers, vehicles = expand(g)
+        except FieldProblem as problem:
+            raise FieldProblem(("generate", j) + tuple(problem.loc), problem.problem) from None
+        for kind, made, into, limit in (("officers", officers, doc.officers, MAX_OFFICERS), ("vehicles", vehicles, doc.vehicles, MAX_VEHICLES)):
+            for entry in made:
+                origin[(kind, len(into))] = ("generate", j)
+                into.append(entry)  # type: ignore[arg-type]
+            if len(into) > limit:
+                raise FieldProblem(("generate", j), f"the scene would hold {len(into)} {kind}: at most {limit}")
+    doc.generate = []
+    return origin
+
+
 def check_references(doc: SceneDoc) -> None:
     """What the models cannot see: names that refer to each other, serials used once,
     paths in time order, steps inside the scene. Raises FieldProblem."""
@@ -117,6 +153,10 @@ def check_references(doc: SceneDoc) -> None:
             raise FieldProblem(("officers", i, "path"), "waypoints must be in time order")
     vehicles: set[str] = set()
     for i, v in enumerate(doc.vehicles):
+        if v.position is not None and v.path is not None:
+            raise FieldProblem(("vehicles", i, "path"), "give position or path, not both")
+        if v.path is not None and any(b[0] < a[0] for a, b in zip(v.path, v.path[1:])):
+            raise FieldProblem(("vehicles", i, "path"), "waypoints must be in time order")
         if v.id in vehicles:
             raise FieldProblem(("vehicles", i, "id"), f"vehicle {v.id!r} is listed twice")
         vehicles.add(v.id)

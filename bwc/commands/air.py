@@ -21,7 +21,8 @@ from emulators.air import Point, distance_ft
 from emulators.clock import iso_utc
 from emulators.profiles import ProfileError, get_profile
 from emulators.replay_source import TAIL_S, ReplayAdvert, ReplaySource, ring_scene
-from emulators.scene import SceneError, SceneSpec, VirtualScene, load_scene, validate_scene
+from emulators.scene import SceneError, SceneSpec, load_scene, validate_scene
+from emulators.scene_runner import VirtualScene
 from emulators.scene_schema import MAX_END_S, MAX_FT
 from instruments.air_import import ImportedCapture, import_capture
 from instruments.capture_file import CaptureError

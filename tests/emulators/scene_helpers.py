@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 
 from emulators.profiles import Profile, get_profile, profile_from_dict
-from emulators.scene import SceneSpec, VirtualScene, scene_from_dict
+from emulators.scene import SceneSpec, scene_from_dict
+from emulators.scene_runner import VirtualScene
 from emulators.video import VideoFormat
 from tests.conftest import run_virtual
 

@@ -183,7 +183,7 @@ def snooped_btsnoop(out: Path) -> Snooped:
     from bumble.snoop import BtSnooper
 
     from emulators.air import radio
-    from emulators.scene import VirtualScene
+    from emulators.scene_runner import VirtualScene
     from instruments.ble_observer import BleObserver
 
     logging.getLogger("bumble").setLevel(logging.WARNING)
