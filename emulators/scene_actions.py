@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from emulators.dvr import INPUT_EVENTS
 from protocols.signal import Event
-from schemas.names import INPUT_CONFIG, one_of
+from schemas.names import INPUT_CONFIG, Ident, one_of
 
 if TYPE_CHECKING:
     from emulators.scene import Step
@@ -44,6 +44,10 @@ class InputArgs(Args):
     input: Annotated[str, AfterValidator(one_of(INPUT_EVENTS, "vehicle input")), WithJsonSchema({"enum": list(INPUT_EVENTS)})]
     level: Literal["on", "off"] = "on"
     pulse_ms: Annotated[float, Field(gt=0, le=MAX_PULSE_MS)] | None = None  # back to the other level after this long
+
+
+class HandOverArgs(Args):
+    to: Ident  # the officer who carries it from now on
 
 
 class ComplexityArgs(Args):
@@ -86,6 +90,20 @@ async def _input(vs: VirtualScene, step: Step) -> str:
     return "done"
 
 
+async def _drop(vs: VirtualScene, step: Step) -> str:
+    """The CEW stays where its carrier is now (dropped, thrown, left on a car's hood)."""
+    node = vs.air.node(f"CEW-{_target(step)}")
+    here = node.at(asyncio.get_running_loop().time())
+    node.position = lambda _t: here
+    return "done"
+
+
+async def _hand_over(vs: VirtualScene, step: Step) -> str:
+    """From now on the CEW moves with another officer (it keeps its serial and owner's name)."""
+    vs.air.node(f"CEW-{_target(step)}").position = vs.spec.officer(str(step.args["to"])).path
+    return "done"
+
+
 def _button(method: str) -> Run:
     """A BWC button or state change; one that can be refused reports accepted or refused."""
 
@@ -119,6 +137,8 @@ async def _complexity(vs: VirtualScene, step: Step) -> str:
 ACTIONS: dict[str, Action] = {
     "cew": Action("CEW event on the officer's CEW", "officer", "cew", CewArgs, _cew, stimulus=True),
     "holster": Action("holster sensor of the officer", "officer", "holster", HolsterArgs, _holster, stimulus=True),
+    "drop": Action("the officer's CEW is dropped where they stand", "officer", "cew", Args, _drop),
+    "hand_over": Action("the officer's CEW is handed to another officer (`to`)", "officer", "cew", HandOverArgs, _hand_over),
     "input": Action("vehicle 12 V input", "vehicle", None, InputArgs, _input, stimulus=True),
     "record": Action("record button of the officer's BWC", "officer", "bwc", Args, _button("press_record")),
     "stop": Action("stop button of the officer's BWC", "officer", "bwc", Args, _button("press_stop")),

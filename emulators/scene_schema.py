@@ -203,3 +203,5 @@ def _check_step(i: int, step: Any, officers: dict[str, OfficerDoc], vehicles: se
                    "holster": ("has no holster sensor", officer.holster)}
         if action.needs is not None and carries[action.needs][1] is None:
             raise FieldProblem(where + ("target",), f"officer {step.target} {carries[action.needs][0]}")
+        if step.do == "hand_over" and step.to not in officers:
+            raise FieldProblem(where + ("to",), f"no officer named {step.to!r}")

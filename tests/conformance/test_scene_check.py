@@ -120,3 +120,20 @@ def test_crowd_event_is_short_and_expands_to_200_officers():
     path = REPO / "examples" / "scenes" / "crowd-event.yaml"
     lines = [ln for ln in path.read_text().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     assert len(lines) < 30 and len(load_scene(path).officers) == 200
+
+
+def test_a_cew_dropped_or_handed_over_triggers_where_it_is(tmp_path):
+    """A drops the CEW and walks 100 ft away (B stands next to it); C hands its CEW to D. Each
+    CEW's event starts the cameras around where the CEW is, not around its owner."""
+    scene = {"name": "cew-moves", "end_s": 22, "officers": [
+        {"name": "A", "bwc": "X6MOV00A1", "cew": "X8MOV000A", "path": [[0, 0, 0], [8, 0, 0], [12, 100, 0]]},
+        {"name": "B", "bwc": "X6MOV00B1", "position": [0, 5]},  # next to where A dropped it
+        {"name": "C", "bwc": "X6MOV00C1", "cew": "X8MOV000C", "position": [-100, 0]},
+        {"name": "D", "bwc": "X6MOV00D1", "position": [100, 60]}],
+        "timeline": [{"t": 6, "do": "drop", "target": "A"}, {"t": 7, "do": "hand_over", "target": "C", "to": "D"},
+                     {"t": 14, "do": "cew", "target": "A", "event": "armed"}, {"t": 14.5, "do": "cew", "target": "C", "event": "trigger"},
+                     {"t": 20, "do": "stop_all"}]}
+    code, result = _check(tmp_path, scene, "reference")
+    started = {r["device"]: r["detail"] for r in result["check"]["rows"] if r["rule"] == "in range" and r["verdict"] == "pass"}
+    assert code == 0 and set(started) == {"BWC-B", "BWC-D"}, result["check"]["rows"]  # A is 100 ft from its CEW, C 200 ft from its own
+    assert "CEW_TRIGGER from X8MOV000C" in started["BWC-D"]
