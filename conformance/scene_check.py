@@ -15,6 +15,9 @@ Signal Vehicle unit):
   before), its own record button, or a member of its recording group starting; and none starts
   while the scene has it asleep, docked or without power (its button aside);
 - **group** (GRP-001, group-mode DVRs): a member starting starts every other member within the limit;
+- **attacks**: adverts an attacker's radio replays or spoofs expect nothing of a camera; a
+  recording they alone explain is reported as an exposure (informative, SEC); a malformed
+  advert explains nothing, so a camera it starts fails the cause rule;
 - **DVR** (CHN-001): when a cruiser's paired camera announces a recording, each of its DVR's
   cameras starts within the CHN-001 limit; a DVR camera that starts has a cause (its paired
   camera, a group member, an input of its own vehicle)."""
@@ -37,6 +40,7 @@ from instruments.signal_log import Burst, SignalLog
 
 UNAVAILABLE = {"sleep": "wake", "dock": "undock", "power_cut": None}  # step -> the step that ends it
 ENDS_RECORDING = ("stop", "cancel", "stop_all", "power_cut", "dock")
+ATTACKER_PREFIX = "ATTACKER-"  # radio names of a scene's attackers (emulators/attacker.py)
 INPUT_SLACK_S = 5.0  # a vehicle input explains its own DVR starting this long after it (debounce, delayed-off)
 
 
@@ -120,6 +124,8 @@ def _in_range(cams: dict[str, _Camera], log: SignalLog, limits: Limits) -> Itera
     lim = limits.activation
     last_started_by: dict[tuple[str, str], float] = {}
     for burst in sorted(log.bursts, key=lambda b: b.start):
+        if _attack(burst):
+            continue  # nothing is expected of a camera an attacker replays or spoofs at (SEC exposures)
         for cam in cams.values():
             entered = next((t for t, p in zip(burst.times, burst.positions) if distance_ft(cam.at(t), p) <= limits.range_ft), None)
             if entered is None:
@@ -137,6 +143,10 @@ def _in_range(cams: dict[str, _Camera], log: SignalLog, limits: Limits) -> Itera
             yield Row("in range", "ACT-001", who, cam.profile.name, verdict, f"{what}: {shown}", latency, lim.describe())
             if started is not None and verdict.passed:
                 last_started_by[(cam.name, burst.serial)] = started
+
+
+def _attack(burst: Burst) -> bool:
+    return burst.sender.startswith(ATTACKER_PREFIX)
 
 
 def _where(burst: Burst, t: float) -> tuple[float, float]:
@@ -172,14 +182,18 @@ def _causes(vs: VirtualScene, cams: dict[str, _Camera], log: SignalLog, limits: 
                 tx_gain = vs.air.node(b.sender).tx_power_db
                 if any(start - lim.value - 1.0 <= t <= start and distance_ft(cam.at(t), p) <= vs.air.reach_ft(cam.profile.bwc.rx_gain_db + tx_gain)
                        for t, p in zip(b.times, b.positions)):
-                    causes.append(f"{b.event.name} from {b.serial}")
-                    break
+                    causes.append(f"{b.event.name} from {b.serial}" + (f" sent by {b.sender} (replayed or spoofed)" if _attack(b) else ""))
             mates = groups.get(cam.name, ())
             if any(start - limits.group.value - 0.5 <= s <= start for m in mates for s in cams[m].starts if m != cam.name):
                 causes.append("a member of its recording group")
             if not cam.available(start) and "its record button" not in causes:
                 yield Row("cause", "ACT-003", f"BWC-{cam.name}", cam.profile.name, Verdict.FAIL,
                           f"recording announced at {start:.2f} s while asleep, docked or without power at the scene's steps")
+                continue
+            genuine = [c for c in causes if ATTACKER_PREFIX not in c]
+            if causes and not genuine:  # started only by an attacker's valid-looking advert: an exposure, not a verdict
+                yield Row("cause", "SEC", f"BWC-{cam.name}", cam.profile.name, Verdict.INFO,
+                          f"exposure: recording announced at {start:.2f} s, started by an attack: {', '.join(causes)}")
                 continue
             verdict = Verdict.PASS if causes else Verdict.FAIL
             yield Row("cause", "ACT-001" if causes else "ACT-006", f"BWC-{cam.name}", cam.profile.name, verdict,

@@ -35,6 +35,7 @@ class BwcEmulator:
     network: list[Addr] = field(default_factory=list)  # DVR endpoints on the in-car network
     heard: list[HeardAdvert] = field(default_factory=list)
     decode_errors: int = 0
+    unknown_events: int = 0  # decodable adverts with an event code nobody defined
     ignored: list[tuple[float, str, str]] = field(default_factory=list)  # (t, sender, why)
 
     def __post_init__(self) -> None:
@@ -88,11 +89,17 @@ class BwcEmulator:
         except SignalDecodeError:
             self.decode_errors += 1
             return
+        p = self.profile
+        if p.lockup_after_malformed and self.decode_errors + self.unknown_events >= p.lockup_after_malformed:
+            return  # defect: the Signal receiver hangs after that many malformed adverts
         loop = asyncio.get_running_loop()
         now = loop.time()
         self.heard.append(HeardAdvert(now, frame, advertisement.rssi))
-        p = self.profile
         event = frame.event
+        if event is None:
+            self.unknown_events += 1
+            if p.lenient_signal_parser:  # defect: an unknown code of a source class acts as that class's first event
+                event = next((e for e in Event if e.source_class.value == frame.source_class and e.activates_cameras), None)
         if not p.signal_enabled or event is None or event.name not in p.activates_on:
             return
         if p.allow_list is not None and p.enforces_allow_list and frame.serial not in p.allow_list:

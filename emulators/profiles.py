@@ -72,6 +72,8 @@ class BwcProfile:
     boot_s: float = 2.0  # power-on or undock -> READY
     wake_s: float = 1.0  # wake from sleep -> READY
     signal_enabled: bool = True  # Signal activation configured on
+    lenient_signal_parser: bool = False  # defect: an advert with an unknown event code of a source class starts a recording
+    lockup_after_malformed: int = 0  # defect: after this many malformed or unknown adverts the camera stops acting on Signal (0: never)
     activates_on: tuple[str, ...] = SIGNAL_ACTIVATING  # Signal events that start a recording
     activates_in_sleep: bool = False  # defect
     stops_on_signal: bool = False  # defect: a Signal advert during a recording stops it
@@ -212,7 +214,7 @@ def _check_ranges(obj, where: str) -> None:
 _LIMITS: dict[tuple[type, str], tuple[float, float]] = {  # sane ranges of the fields _check_ranges leaves open
     (BwcProfile, "buffer_bytes"): (1, 1e10), (BwcProfile, "av_offset_ms"): (-5_000, 5_000), (BwcProfile, "rx_gain_db"): (-60, 30),
     (BwcProfile, "activation_delay_s"): (0, 600), (BwcProfile, "boot_s"): (0, 600), (BwcProfile, "wake_s"): (0, 600),
-    (BwcProfile, "cooldown_s"): (0, 3_600), (BwcProfile, "status_burst_s"): (0, 600),
+    (BwcProfile, "cooldown_s"): (0, 3_600), (BwcProfile, "status_burst_s"): (0, 600), (BwcProfile, "lockup_after_malformed"): (0, 1_000_000),
     (BwcProfile, "presence_interval_ms"): (20, 10_000), (BwcProfile, "status_interval_ms"): (20, 10_000),
     (BwcProfile, "scan_interval_ms"): (20, 10_000), (BwcProfile, "scan_window_ms"): (20, 10_000),
     (FalseCancelSpec, "window_s"): (0, 600), (ClockSpec, "offset_s"): (-86_400, 86_400), (ClockSpec, "drift_ppm"): (-1_000, 1_000),

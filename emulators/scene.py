@@ -72,6 +72,13 @@ class VehicleSpec:
 
 
 @dataclass(frozen=True)
+class AttackerSpec:
+    name: str
+    position: Point
+    tx_power_db: float = 0.0
+
+
+@dataclass(frozen=True)
 class Step:
     t: float
     action: str
@@ -94,6 +101,7 @@ class SceneSpec:
     profile: str | None = None  # the scene file's default profile (bwc scene --profile overrides it)
     boot_spread_s: float = 0.0  # devices power on at seeded times in [0, this)
     expect: tuple[str, tuple[str, ...]] | None = None  # ("pass"|"fail", failing devices): what --check should give
+    attackers: tuple[AttackerSpec, ...] = ()
 
     @property
     def profiles(self) -> set[str]:
@@ -204,7 +212,8 @@ def _spec(doc: SceneDoc, default_name: str) -> SceneSpec:
     steps = sorted((Step(s.t, s.do, getattr(s, "target", None), s.model_dump(exclude={"t", "do", "target"}, exclude_unset=True))
                     for s in doc.timeline), key=lambda s: s.t)
     return SceneSpec(doc.name or default_name, officers, vehicles, tuple(steps), doc.duration_s, doc.description, doc.epoch_utc_ms,
-                     doc.profile, doc.boot_spread_s, (doc.expect.check, tuple(doc.expect.failing)) if doc.expect else None)
+                     doc.profile, doc.boot_spread_s, (doc.expect.check, tuple(doc.expect.failing)) if doc.expect else None,
+                     tuple(AttackerSpec(a.name, a.position, a.tx_power_db) for a in doc.attackers))
 
 
 def scene_from_dict(data: object, source: str = "<scene>", base: Path | None = None) -> SceneSpec:
@@ -233,6 +242,7 @@ def scene_to_dict(spec: SceneSpec) -> dict[str, Any]:
                        position=list(v.position) if v.path is None else None,
                        path=[list(w) for w in v.path.waypoints] if v.path is not None else None,
                        signal=v.signal_serial, profile=v.profile) for v in spec.vehicles],
+        attackers=[{"name": a.name, "position": list(a.position), "tx_power_db": a.tx_power_db} for a in spec.attackers] or None,
         timeline=[{**s.args, **some(t=s.t, do=s.action, target=s.target)} for s in spec.timeline],
     )
 

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from emulators.dvr import INPUT_EVENTS
 from protocols.signal import Event
-from schemas.names import INPUT_CONFIG, Ident, one_of
+from schemas.names import INPUT_CONFIG, Ident, Serial, one_of
 
 if TYPE_CHECKING:
     from emulators.scene import Step
@@ -50,6 +50,15 @@ class HandOverArgs(Args):
     to: Ident  # the officer who carries it from now on
 
 
+class AttackArgs(Args):
+    kind: Literal["replay", "spoof", "malformed"]
+    serial: Serial | None = None  # replay: whose captured advert; spoof: the serial it claims
+    event: CewEventName = "armed"  # spoof: the event it claims
+    count: Annotated[int, Field(ge=1, le=100_000)] = 20
+    interval_ms: Annotated[float, Field(ge=20, le=10_240)] = 50.0  # 20 ms: the fastest legal advertising interval
+    seed: Annotated[int, Field(ge=0, le=2**31)] = 0
+
+
 class ComplexityArgs(Args):
     value: Annotated[float, Field(ge=0, le=1)]  # how busy the picture is (bitrate)
 
@@ -60,7 +69,7 @@ Run = Callable[["VirtualScene", "Step"], Awaitable[str]]
 @dataclass(frozen=True)
 class Action:
     doc: str
-    target: Literal["officer", "vehicle"] | None  # what `target` names (None: no target)
+    target: Literal["officer", "vehicle", "attacker"] | None  # what `target` names (None: no target)
     needs: Literal["bwc", "cew", "holster"] | None  # what the target officer must carry
     args: type[Args]
     run: Run
@@ -104,6 +113,24 @@ async def _hand_over(vs: VirtualScene, step: Step) -> str:
     return "done"
 
 
+async def _attack(vs: VirtualScene, step: Step) -> str:
+    """Starts the attack and returns at once (a storm lasts count x interval); the attacker's
+    frames go on the air in the background until it is done or the scene ends."""
+    a, args = vs.attackers[_target(step)], step.args
+    interval = float(args.get("interval_ms", 50.0)) / 1000
+    count, seed, kind = int(args.get("count", 20)), int(args.get("seed", 0)), args["kind"]
+    if kind == "replay":
+        if args["serial"] not in a.captured:
+            return f"refused (nothing captured from {args['serial']})"
+        work = a.replay(args["serial"], count, interval)
+    elif kind == "spoof":
+        work = a.spoof(args["serial"], CEW_EVENTS[args.get("event", "armed")], count, interval, seed)
+    else:
+        work = a.malformed(count, interval, seed)
+    vs.background(work)
+    return "started"
+
+
 def _button(method: str) -> Run:
     """A BWC button or state change; one that can be refused reports accepted or refused."""
 
@@ -139,6 +166,7 @@ ACTIONS: dict[str, Action] = {
     "holster": Action("holster sensor of the officer", "officer", "holster", HolsterArgs, _holster, stimulus=True),
     "drop": Action("the officer's CEW is dropped where they stand", "officer", "cew", Args, _drop),
     "hand_over": Action("the officer's CEW is handed to another officer (`to`)", "officer", "cew", HandOverArgs, _hand_over),
+    "attack": Action("an attacker's radio sends replayed, spoofed or malformed Signal adverts", "attacker", None, AttackArgs, _attack),
     "input": Action("vehicle 12 V input", "vehicle", None, InputArgs, _input, stimulus=True),
     "record": Action("record button of the officer's BWC", "officer", "bwc", Args, _button("press_record")),
     "stop": Action("stop button of the officer's BWC", "officer", "bwc", Args, _button("press_stop")),

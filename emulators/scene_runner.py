@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from emulators.air import Air, PathLossModel, radio
+from emulators.attacker import Attacker
 from emulators.bwc import BwcEmulator
 from emulators.camera import CameraCore, CameraIdentity, Recording
 from emulators.clock import DeviceClock, SceneClock
@@ -58,6 +60,8 @@ class VirtualScene:
         self.heard: Callable[[str, float], Awaitable[float | None]] | None = None
         self._profiles: dict[str, Profile] = {}
         self.powered_on: dict[str, float] = {}  # radio name -> loop time it was switched on
+        self.attackers: dict[str, Attacker] = {}
+        self._background: list[asyncio.Task] = []
         validate_scene(self.spec)
 
     @property
@@ -76,7 +80,13 @@ class VirtualScene:
         vendor = p.bwc if role == "bwc" else p.dvr
         return CameraCore(CameraIdentity(serial, vendor.model, vendor.firmware, role), clock, rec, self.evidence_dir)
 
+    def background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Work a step starts and the timeline does not wait for (an attack); cancelled at shutdown."""
+        self._background.append(asyncio.get_running_loop().create_task(work))
+
     async def build(self) -> None:
+        for a in self.spec.attackers:
+            self.attackers[a.name] = Attacker(self.air, f"ATTACKER-{a.name}", a.position, tx_power_db=a.tx_power_db)
         for o in self.spec.officers:
             p = self.profile_of(o.profile)
             b = p.bwc
@@ -193,6 +203,8 @@ class VirtualScene:
         """Stop every device; every clip writer is joined even when a device fails to stop or
         the run is interrupted (a run is hashed only after every writer is done)."""
         failure: Exception | None = None
+        for task in self._background:
+            task.cancel()
         stops = [b.stop for b in self.bwcs.values()] + [d.stop for d in self.dvrs.values()] + [s.stop for s in self.sources.values()]
         for stop in stops:
             try:

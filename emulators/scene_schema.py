@@ -55,6 +55,14 @@ class VehicleDoc(_Model):
     profile: ProfileRef | None = None  # its DVR and Signal Vehicle unit (default: the scene's)
 
 
+class AttackerDoc(_Model):
+    """An attacker's radio (docs/security.md): sniffs the air, sends what ``attack`` steps say."""
+
+    name: Ident
+    position: tuple[Feet, Feet] = (0.0, 0.0)
+    tx_power_db: Annotated[float, Field(ge=-30, le=30)] = 0.0  # relative to the reference transmitter
+
+
 class StepDoc(_Model):
     t: Seconds
     do: str  # each action's model narrows it to its name (the union's tag)
@@ -94,12 +102,13 @@ class SceneDoc(_Model):
     boot_spread_s: Annotated[float, Field(ge=0, le=MAX_BOOT_SPREAD_S)] = 0.0  # devices power on at seeded times in [0, this)
     officers: Annotated[list[OfficerDoc], Field(max_length=MAX_OFFICERS)] = []
     vehicles: Annotated[list[VehicleDoc], Field(max_length=MAX_VEHICLES)] = []
+    attackers: Annotated[list[AttackerDoc], Field(max_length=16)] = []
     generate: Annotated[list[GeneratorDoc], Field(max_length=MAX_GENERATORS)] = []
     timeline: Annotated[list[StepUnion], Field(max_length=MAX_STEPS)] = []
     expect: ExpectDoc | None = None
     epoch_utc_ms: Annotated[int, Field(ge=EPOCH_RANGE_MS[0], le=EPOCH_RANGE_MS[1])] = DEFAULT_EPOCH_MS
 
-    @field_validator("officers", "vehicles", "timeline", "generate", mode="before")
+    @field_validator("officers", "vehicles", "attackers", "timeline", "generate", mode="before")
     @classmethod
     def _empty(cls, value: object) -> object:
         return [] if value is None else value  # `vehicles:` with nothing after it
@@ -163,10 +172,15 @@ def check_references(doc: SceneDoc) -> None:
         for loc, member in [(("vehicles", i, "officer"), v.officer)] + [(("vehicles", i, "group", j), m) for j, m in enumerate(v.group)]:
             if member is not None and member not in officers:
                 raise FieldProblem(loc, f"no officer named {member!r}")
+    attackers: set[str] = set()
+    for i, a in enumerate(doc.attackers):
+        if a.name in attackers or a.name in officers:
+            raise FieldProblem(("attackers", i, "name"), f"{a.name!r} already names an {'attacker' if a.name in attackers else 'officer'}")
+        attackers.add(a.name)
     _check_serials(doc)
     end_s = doc.duration_s
     for i, step in enumerate(doc.timeline):
-        _check_step(i, step, officers, vehicles, end_s)
+        _check_step(i, step, officers, vehicles, attackers, end_s)
 
 
 def _check_serials(doc: SceneDoc) -> None:
@@ -188,13 +202,17 @@ def _check_serials(doc: SceneDoc) -> None:
         use(("vehicles", i, "signal" if v.signal else "dvr"), v.signal or signal_serial(v.dvr), f"{v.id}'s Signal Vehicle unit")
 
 
-def _check_step(i: int, step: Any, officers: dict[str, OfficerDoc], vehicles: set[str], end_s: float) -> None:
+def _check_step(i: int, step: Any, officers: dict[str, OfficerDoc], vehicles: set[str], attackers: set[str], end_s: float) -> None:
     action = ACTIONS[step.do]
     where: Loc = ("timeline", i)
     if step.t > end_s:
         raise FieldProblem(where + ("t",), f"t={step.t:g} is after the end of the scene (end_s {end_s:g})")
     if action.target == "vehicle" and step.target not in vehicles:
         raise FieldProblem(where + ("target",), f"no vehicle with id {step.target!r}")
+    if action.target == "attacker" and step.target not in attackers:
+        raise FieldProblem(where + ("target",), f"no attacker named {step.target!r}")
+    if step.do == "attack" and step.kind in ("replay", "spoof") and step.serial is None:
+        raise FieldProblem(where + ("serial",), f"a {step.kind} attack names the serial it {'replays' if step.kind == 'replay' else 'claims'}")
     if action.target == "officer":
         officer = officers.get(step.target)
         if officer is None:

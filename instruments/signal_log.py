@@ -42,7 +42,7 @@ class SignalLog:
     announced: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     presence: Counter = field(default_factory=Counter)  # serial -> presence adverts
     malformed: int = 0
-    _open: dict[tuple[str, Event], Burst] = field(default_factory=dict)
+    _open: dict[tuple[str, str, Event], Burst] = field(default_factory=dict)
 
     def __call__(self, tx: Transmission) -> None:
         try:
@@ -61,9 +61,10 @@ class SignalLog:
             if not seen or seen[-1][1] != frame.event_id:
                 seen.append((tx.t, frame.event_id))
         elif event.activates_cameras:
-            burst = self._open.get((frame.serial, event))
+            key = (tx.sender, frame.serial, event)  # a replay of a CEW's advert is the replaying radio's burst
+            burst = self._open.get(key)
             if burst is None or tx.t - burst.end > BURST_GAP_S:
-                burst = self._open[(frame.serial, event)] = Burst(frame.serial, event, tx.sender)
+                burst = self._open[key] = Burst(frame.serial, event, tx.sender)
                 self.bursts.append(burst)
             if not burst.times or tx.t - burst.end > 1e-3:  # one entry per advertising event, not per channel
                 burst.times.append(tx.t)

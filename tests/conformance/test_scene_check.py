@@ -137,3 +137,38 @@ def test_a_cew_dropped_or_handed_over_triggers_where_it_is(tmp_path):
     started = {r["device"]: r["detail"] for r in result["check"]["rows"] if r["rule"] == "in range" and r["verdict"] == "pass"}
     assert code == 0 and set(started) == {"BWC-B", "BWC-D"}, result["check"]["rows"]  # A is 100 ft from its CEW, C 200 ft from its own
     assert "CEW_TRIGGER from X8MOV000C" in started["BWC-D"]
+
+
+@pytest.mark.parametrize("defect, failing", [
+    ("lenient_signal_parser: true", {("ACT-006", "BWC-A"), ("ACT-006", "BWC-B")}),  # unknown event codes start them: no cause
+    ("lockup_after_malformed: 300", {("ACT-001", "BWC-A"), ("ACT-001", "BWC-B")}),  # the genuine event after the storm starts nothing
+])
+def test_fuzz_storm_catches_fragile_parsers(tmp_path, defect, failing):
+    (tmp_path / "fragile.yaml").write_text(f"name: fragile\nbase: reference\nbwc: {{{defect}}}\n")
+    scene = yaml.safe_load((REPO / "examples" / "scenes" / "fuzz-storm.yaml").read_text())
+    scene.pop("expect")
+    code, result = _check(tmp_path, scene, str(tmp_path / "fragile.yaml"))
+    assert code == 1 and _failing(result) == failing, result["check"]["rows"]
+
+
+def test_a_replay_that_starts_a_camera_is_an_exposure_not_a_failure(tmp_path):
+    """A camera without de-duplication (cool-down 0) restarts on a byte-for-byte replay: the
+    check reports it as an exposure and fails nothing."""
+    (tmp_path / "nodedup.yaml").write_text("name: nodedup\nbase: reference\nbwc: {cooldown_s: 0}\n")
+    scene = yaml.safe_load((REPO / "examples" / "scenes" / "fuzz-storm.yaml").read_text())
+    scene.pop("expect")
+    scene["timeline"] = [s for s in scene["timeline"] if s.get("kind") != "malformed"]
+    code, result = _check(tmp_path, scene, str(tmp_path / "nodedup.yaml"))
+    exposures = [r for r in result["check"]["rows"] if r["requirement"] == "SEC"]
+    assert code == 0 and {r["device"] for r in exposures} == {"BWC-A", "BWC-B"}
+    assert all("ATTACKER-EVE" in r["detail"] and r["verdict"] == "info" for r in exposures)
+
+
+def test_malformed_adverts_never_activate_and_cover_every_kind():
+    from protocols.signal import Event, SignalFrame, encode_adv_data
+    from protocols.signal_fuzz import KINDS, activates, malformed_adverts
+    genuine = encode_adv_data(SignalFrame.for_event("X87002FP4", Event.CEW_ARMED, event_id=7))
+    made = list(malformed_adverts(genuine, 2000, seed=3))
+    assert len(made) == 2000 and {k for k, _ in made} == set(KINDS) and activates(genuine)
+    assert not any(activates(data) for _, data in made)
+    assert made == list(malformed_adverts(genuine, 2000, seed=3))

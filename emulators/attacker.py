@@ -1,0 +1,82 @@
+"""An attacker's radio on the simulated air (a phone running AxonCadabra, a Flipper, an ESP32):
+it sniffs the Signal adverts other devices send and puts arbitrary AdvData on the air, from
+its own place, power and addresses, at any legal advertising interval (SEC-001..003).
+
+Like the replay source it is a controller without a host, so it can send what no host stack
+would (truncated frames, wrong AD lengths). Each frame is one advertising event on 37, 38, 39.
+Its adverts come from random static addresses derived from its name (one per burst, or one per
+frame for a flood), so a capture tells them apart from the genuine devices' (docs/security.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from bumble import hci, ll
+
+from emulators.air import ADV_CHANNELS, Air, AirController, Point, Transmission, static_random_address
+from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_adv_data, encode_adv_data
+from protocols.signal_fuzz import malformed_adverts
+
+MIN_INTERVAL_S = 0.020  # the fastest legal advertising interval (Core 5.x, Vol 6, Part B, 4.4.2.2.1)
+
+
+class Attacker:
+    def __init__(self, air: Air, name: str, position: Point, *, tx_power_db: float = 0.0) -> None:
+        self.air, self.name = air, name
+        self.controller = AirController(name, link=air, public_address=static_random_address(name))
+        air.place(self.controller, name, position, kind="attacker", tx_power_db=tx_power_db)
+        air.add_observer(self._sniff)
+        self.captured: dict[str, bytes] = {}  # sender serial -> the last activating advert it sent, as sent
+        self.sent: Counter[str] = Counter()  # kind -> frames put on the air
+        self._bursts = 0
+
+    def _sniff(self, tx: Transmission) -> None:
+        if tx.sender == self.name:
+            return
+        try:
+            frame = decode_adv_data(tx.adv_data)
+        except SignalDecodeError:
+            return
+        if frame.activates_cameras:
+            self.captured[frame.serial] = tx.adv_data
+
+    def _address(self, per_frame: bool, i: int) -> str:
+        return static_random_address(f"{self.name} {self._bursts} {i if per_frame else 0}")
+
+    async def send(self, kind: str, frames: Iterable[bytes], interval_s: float, *, per_frame_address: bool = False) -> int:
+        """Put each frame on the air, one advertising event every interval_s (>= 20 ms)."""
+        self._bursts += 1
+        n = 0
+        for n, data in enumerate(frames, 1):
+            address = self._address(per_frame_address, n)
+            pdu = ll.AdvExtInd(advertiser_address=hci.Address(address, hci.Address.RANDOM_DEVICE_ADDRESS), data=data)
+            self.air.advertising_event(self.controller, pdu, ADV_CHANNELS)
+            self.sent[kind] += 1
+            await asyncio.sleep(max(interval_s, MIN_INTERVAL_S))
+        return n
+
+    async def replay(self, serial: str, count: int, interval_s: float) -> int:
+        """The last activating advert captured from ``serial``, byte for byte, ``count`` times
+        (0 sent when nothing was captured from it)."""
+        data = self.captured.get(serial)
+        return 0 if data is None else await self.send("replay", [data] * count, interval_s)
+
+    async def spoof(self, serial: str, event: Event, count: int, interval_s: float, seed: int = 0) -> int:
+        """Forged adverts that claim ``serial``: a new event id, the sequence running on."""
+        rng = random.Random(f"spoof {self.name} {serial} {seed}")
+        event_id, seq = rng.randrange(1, 1 << 16), rng.randrange(1 << 20)
+        frames = (encode_adv_data(SignalFrame.for_event(serial, event, sequence=seq + i, event_id=event_id)) for i in range(count))
+        return await self.send("spoof", frames, interval_s)
+
+    async def malformed(self, count: int, interval_s: float, seed: int = 0, like: bytes | None = None) -> int:
+        """A storm of malformed Signal adverts (protocols.signal_fuzz), each from a new address."""
+        genuine = like or encode_adv_data(SignalFrame.for_event("X8FUZ0000", Event.CEW_ARMED, event_id=1))
+        return await self.send("malformed", _frames(malformed_adverts(genuine, count, seed)), interval_s, per_frame_address=True)
+
+
+def _frames(pairs: Iterator[tuple[str, bytes]]) -> Iterator[bytes]:
+    for _, data in pairs:
+        yield data
