@@ -112,10 +112,10 @@ class _Camera:
 
 
 def check_scene(spec: SceneSpec, vs: VirtualScene, log: SignalLog, limits: Limits) -> list[Row]:
-    cams = {name: _Camera(spec, vs, name, log) for name, _ in vs.bwcs.items()}
+    cams = {name: _Camera(spec, vs, name, log) for name in vs.bwcs}
     rows = list(_in_range(cams, log, limits))
     rows += _causes(vs, cams, log, limits)
-    rows += _groups(spec, vs, cams, limits)
+    rows += _groups(vs, cams, limits)
     rows += _dvrs(spec, vs, cams, limits)
     return rows
 
@@ -211,7 +211,7 @@ def _group_of(vs: VirtualScene) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _groups(spec: SceneSpec, vs: VirtualScene, cams: dict[str, _Camera], limits: Limits) -> Iterator[Row]:
+def _groups(vs: VirtualScene, cams: dict[str, _Camera], limits: Limits) -> Iterator[Row]:
     lim = limits.group
     for members in {g for g in _group_of(vs).values()}:
         firsts = sorted((s, m) for m in members for s in cams[m].starts)

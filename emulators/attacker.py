@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from bumble import hci, ll
 
@@ -74,9 +74,5 @@ class Attacker:
     async def malformed(self, count: int, interval_s: float, seed: int = 0, like: bytes | None = None) -> int:
         """A storm of malformed Signal adverts (protocols.signal_fuzz), each from a new address."""
         genuine = like or encode_adv_data(SignalFrame.for_event("X8FUZ0000", Event.CEW_ARMED, event_id=1))
-        return await self.send("malformed", _frames(malformed_adverts(genuine, count, seed)), interval_s, per_frame_address=True)
-
-
-def _frames(pairs: Iterator[tuple[str, bytes]]) -> Iterator[bytes]:
-    for _, data in pairs:
-        yield data
+        frames = (data for _, data in malformed_adverts(genuine, count, seed))
+        return await self.send("malformed", frames, interval_s, per_frame_address=True)

@@ -13,7 +13,7 @@ from emulators.incar_net import Addr, IcpEndpoint, announce
 from emulators.profiles import BwcProfile
 from emulators.signal_radio import SignalAdvertiser
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
-from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_payload, find_signal_payload
+from protocols.signal import Event, SignalDecodeError, SignalFrame, find_signal_frame
 
 SIGNAL_REASONS = frozenset(e.name for e in Event)
 
@@ -82,12 +82,11 @@ class BwcEmulator:
     # -- Signal ---------------------------------------------------------------------------
     def _on_advertisement(self, advertisement: Advertisement) -> None:
         try:
-            payload = find_signal_payload(advertisement.data_bytes)
-            if payload is None:
-                return
-            frame = decode_payload(payload)
+            frame = find_signal_frame(advertisement.data_bytes)
         except SignalDecodeError:
             self.decode_errors += 1
+            return
+        if frame is None:
             return
         p = self.profile
         if p.lockup_after_malformed and self.decode_errors + self.unknown_events >= p.lockup_after_malformed:

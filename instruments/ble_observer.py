@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from bumble.device import Advertisement, Device
 
-from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_payload, find_signal_payload
+from protocols.signal import Event, SignalDecodeError, SignalFrame, find_signal_frame
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,11 @@ class BleObserver:
 
     def _on_advertisement(self, adv: Advertisement) -> None:
         try:
-            payload = find_signal_payload(adv.data_bytes)
-            if payload is None:
-                return
-            frame = decode_payload(payload)
+            frame = find_signal_frame(adv.data_bytes)
         except SignalDecodeError:
             self.malformed += 1
+            return
+        if frame is None:
             return
         self.sightings.append(Sighting(asyncio.get_running_loop().time(), frame, adv.rssi, str(adv.address)))
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from emulators.air import Point, Transmission
-from protocols.signal import Event, SignalDecodeError, decode_payload, find_signal_payload
+from protocols.signal import Event, SignalDecodeError, find_signal_frame
 
 BURST_GAP_S = 1.0  # an event's adverts further apart than this are two bursts
 
@@ -46,12 +46,11 @@ class SignalLog:
 
     def __call__(self, tx: Transmission) -> None:
         try:
-            payload = find_signal_payload(tx.adv_data)
-            if payload is None:
-                return
-            frame = decode_payload(payload)
+            frame = find_signal_frame(tx.adv_data)
         except SignalDecodeError:
             self.malformed += 1
+            return
+        if frame is None:
             return
         event = frame.event
         if event is None or event in (Event.CEW_PRESENCE, Event.CAMERA_PRESENCE):

@@ -219,6 +219,13 @@ def find_signal_payload(adv_data: bytes) -> bytes | None:
     return None
 
 
+def find_signal_frame(adv_data: bytes) -> SignalFrame | None:
+    """The Signal frame an AdvData carries, None when it carries no 0xFE6C service data;
+    SignalDecodeError when it is malformed (what every listener on the air calls)."""
+    payload = find_signal_payload(adv_data)
+    return None if payload is None else decode_payload(payload)
+
+
 def decode_adv_data(adv_data: bytes) -> SignalFrame:
     """Decode a complete AdvData; raise SignalDecodeError if it is not a Signal advert."""
     payload = find_signal_payload(adv_data)
