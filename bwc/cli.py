@@ -110,6 +110,14 @@ def _extensions(args: argparse.Namespace) -> list[str]:
     out: list[str] = []
     for path in args.catalogue:
         out += ["--bwc-catalogue", str(Path(path).resolve())]
+    if args.policy is not None:
+        from conformance.policy import PolicyError, read_policy
+
+        try:
+            read_policy(Path(args.policy))
+        except PolicyError as exc:
+            raise UsageError(f"--policy: {exc}") from None
+        out += ["--bwc-policy", str(Path(args.policy).resolve())]
     for path in args.tests:  # a folder: its test_*.py modules are named relative to it (a lone file would get no name)
         if not Path(path).is_dir():
             raise UsageError(f"--tests {path}: not a folder (give the folder that holds your test_*.py modules)")
@@ -223,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--agency", default="", help="agency name for the report cover")
     run.add_argument("--project", default="", help="procurement / project name for the report cover")
     run.add_argument("--operator", default=os.environ.get("USER", ""), help="who ran the test (default: $USER)")
+    run.add_argument("--policy", default=None, metavar="FILE",
+                     help="procurement policy (bwc-policy/1): which attack exposures fail this procurement (default: informative; docs/security.md)")
     run.add_argument("--catalogue", action="append", default=[], metavar="FILE",
                      help="a requirement catalogue of your own (new ids), merged with the built-in one; repeatable (docs/conformance.md)")
     run.add_argument("--tests", action="append", default=[], metavar="DIR",

@@ -99,7 +99,10 @@ def _print_summary(report: dict, out: Path, no_pdf: bool, wall: float) -> None:
         print(f"  {r['id']:<10} {r['verdict']:<11} {measured:>18}  {limit}{why}")
     not_tested = [f"{why}: {', '.join(ids)}" for why, ids in not_tested_by_reason(report).items()]
     print(f"\n  overall {s['overall'].upper()}: {s['pass']} pass, {s.get('marginal', 0)} marginal, {s['fail']} fail, {s['error']} error, "
-          f"{s['not-tested']} not tested")
+          f"{s['not-tested']} not tested" + (f", {s['exposed']} exposed (informative)" if s.get("exposed") else ""))
+    worked = [e for e in report.get("exposures", []) if e["worked"]]
+    if worked:
+        print(f"  attack exposure ({report['policy']['name']}): " + "; ".join(sorted({f"{e['requirement']} {e['attack']}" for e in worked})))
     if run.get("interrupted"):
         not_run = f"; {len(s['not_measured'])} scheduled requirement(s) not measured" if s["not_measured"] else ""
         print(f"  INCOMPLETE: {describe_interruption(run['interrupted'])}{not_run}")

@@ -63,6 +63,10 @@ class RequirementSpec(_Strict):
     parameters: dict[str, Finite | str | list[Finite]] = {}
     configured: str | None = None  # dotted field of the declared configuration that can tighten `limit`
     capability: Capability | None = None
+    # what an attack can do, asked as a question (SEC-001: "does a replayed advert start a
+    # recording?"): a measured "yes" is an informative exposure unless the procurement
+    # policy (conformance/policy.py) makes it a failure
+    exposure: Annotated[str, Field(max_length=300)] | None = None
 
 
 class CatalogueFile(_Strict):
@@ -90,6 +94,7 @@ class Requirement:
         self.parameters = dict(spec.parameters)
         self.configured = spec.configured
         self.capability = spec.capability
+        self.exposure = spec.exposure
 
     @property
     def extra(self) -> dict:

@@ -24,10 +24,11 @@ class Verdict(enum.StrEnum):
     ERROR = "error"  # could not be measured (or statistically inconclusive)
     NOT_TESTED = "not-tested"
     INFO = "info"  # an informative measurement, judged against nothing
+    EXPOSED = "exposed"  # an attack worked where the procurement policy accepts it (informative; passes)
 
     @property
     def passed(self) -> bool:
-        return self in (Verdict.PASS, Verdict.MARGINAL)
+        return self in (Verdict.PASS, Verdict.MARGINAL, Verdict.EXPOSED)
 
 
 @dataclass(frozen=True)

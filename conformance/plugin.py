@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conformance.catalogue import CatalogueError, use_extra_catalogues
+from conformance.policy import PolicyError, active_policy, use_policy
 from conformance.incident_view import chosen_clips as incident_clips
 from conformance.runner import NotOnTarget, ScenarioRunner, SweepResult, sweep_summary
 from conformance.scenarios import MAIN
@@ -45,6 +46,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[EXTRA_KEY] = use_extra_catalogues(config.getoption("bwc_catalogue") or [])
     except CatalogueError as exc:
         raise pytest.UsageError(f"--bwc-catalogue: {exc}") from None
+    try:
+        use_policy(config.getoption("bwc_policy"))
+    except PolicyError as exc:
+        raise pytest.UsageError(f"--bwc-policy: {exc}") from None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -60,6 +65,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--bwc-profile", default="reference", help="emulator profile (built-in name or YAML file) for the virtual target")
     group.addoption("--bwc-seed", type=int, default=0, help="seed of the simulated RF noise")
     group.addoption("--bwc-out", default=None, help="directory for evidence, pcap and results.json")
+    group.addoption("--bwc-policy", default=None, metavar="FILE",
+                    help="procurement policy (schema bwc-policy/1): which attack exposures fail (default: all informative)")
     group.addoption("--bwc-catalogue", action="append", metavar="FILE", default=[],
                     help="a requirement catalogue of your own (schema bwc-requirements/2, new ids) merged with the built-in one; repeatable")
 
@@ -129,6 +136,7 @@ def scenarios(pytestconfig: pytest.Config, bwc_out: Path) -> Procedures:
         "profile": runner.profile.name,
         "profile_source": pytestconfig.getoption("bwc_profile"),
         "seed": runner.seed,
+        "policy": active_policy().to_json(),
     }
     return Procedures(runner)
 

@@ -425,3 +425,10 @@ def sweep_trial(p: Profile, trial: int) -> SceneSpec:
     t = p.bwc.boot_s + 1.0
     timeline = (Step(t, "cew", "CEW", {"event": "armed"}), Step(t + _latency_s(), "stop_all"))
     return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=t + _latency_s(), description=f"activation sweep trial {trial}")
+
+
+# the attack procedure lives in its own module (it uses the helpers above)
+from conformance.attack_scenarios import ALLOW, attacks, incar_attacks  # noqa: E402
+
+SCENARIOS["attacks"] = Scenario("attacks", attacks, small_video=True, observed=True, configuration={"bwc.allow_list": ALLOW})
+SCENARIOS["incar-attacks"] = Scenario("incar-attacks", incar_attacks, small_video=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from bumble import hci, ll
 
+from emulators.icp_attacker import IcpAttacker
 from emulators.air import ADV_CHANNELS, Air, AirController, Point, Transmission, static_random_address
 from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_adv_data, encode_adv_data
 from protocols.signal_fuzz import malformed_adverts
@@ -31,6 +32,7 @@ class Attacker:
         air.add_observer(self._sniff)
         self.captured: dict[str, bytes] = {}  # sender serial -> the last activating advert it sent, as sent
         self.sent: Counter[str] = Counter()  # kind -> frames put on the air
+        self.icp = IcpAttacker(name.removeprefix("ATTACKER-"))  # its host on the in-car network (SEC-005)
         self._bursts = 0
 
     def _sniff(self, tx: Transmission) -> None:
@@ -70,6 +72,16 @@ class Attacker:
         event_id, seq = rng.randrange(1, 1 << 16), rng.randrange(1 << 20)
         frames = (encode_adv_data(SignalFrame.for_event(serial, event, sequence=seq + i, event_id=event_id)) for i in range(count))
         return await self.send("spoof", frames, interval_s)
+
+    async def flood(self, senders: int, event: Event, count: int, interval_s: float, seed: int = 0) -> int:
+        """``count`` adverts that claim ``senders`` made-up serials in turn (each a new entry in
+        a camera's sender, de-duplication and cool-down tables), one event id per sender."""
+        rng = random.Random(f"flood {self.name} {seed}")
+        code = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
+        ids = [rng.randrange(1, 1 << 16) for _ in range(senders)]
+        frames = (encode_adv_data(SignalFrame.for_event(f"X8{code}{i % senders:04d}", event, sequence=i, event_id=ids[i % senders]))
+                  for i in range(count))
+        return await self.send("flood", frames, interval_s, per_frame_address=True)
 
     async def malformed(self, count: int, interval_s: float, seed: int = 0, like: bytes | None = None) -> int:
         """A storm of malformed Signal adverts (protocols.signal_fuzz), each from a new address."""

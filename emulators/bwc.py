@@ -4,6 +4,7 @@ false-signal cancel), presence/status adverts, and the in-car link to its cruise
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from bumble.device import Advertisement, Device
@@ -16,6 +17,7 @@ from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
 from protocols.signal import Event, SignalDecodeError, SignalFrame, find_signal_frame
 
 SIGNAL_REASONS = frozenset(e.name for e in Event)
+KEEP_HEARD = 2000  # adverts and ignored senders kept for inspection: a flood must not grow the camera's memory
 
 
 @dataclass
@@ -33,10 +35,10 @@ class BwcEmulator:
     core: CameraCore
     vehicle_id: str | None = None  # the cruiser this camera is paired with
     network: list[Addr] = field(default_factory=list)  # DVR endpoints on the in-car network
-    heard: list[HeardAdvert] = field(default_factory=list)
+    heard: deque[HeardAdvert] = field(default_factory=lambda: deque(maxlen=KEEP_HEARD))  # the latest adverts heard
     decode_errors: int = 0
     unknown_events: int = 0  # decodable adverts with an event code nobody defined
-    ignored: list[tuple[float, str, str]] = field(default_factory=list)  # (t, sender, why)
+    ignored: deque[tuple[float, str, str]] = field(default_factory=lambda: deque(maxlen=KEEP_HEARD))  # (t, sender, why), the latest
 
     def __post_init__(self) -> None:
         self.adv = SignalAdvertiser(self.device, self.serial)
@@ -47,7 +49,8 @@ class BwcEmulator:
         self._seq = 0
         self._recordings = 0
         self._last_trigger_by: dict[str, float] = {}
-        self._seen_events: set[tuple[str, int]] = set()
+        self._seen_events: dict[str, set[int]] = {}  # sender -> event ids that acted (de-duplication)
+        self._sender_table: OrderedDict[str, None] = OrderedDict()  # defect sender_table_size: senders in the order first heard
         self._group_dvr: Addr | None = None
         self.group_member = False
 
@@ -101,14 +104,17 @@ class BwcEmulator:
                 event = next((e for e in Event if e.source_class.value == frame.source_class and e.activates_cameras), None)
         if not p.signal_enabled or event is None or event.name not in p.activates_on:
             return
+        if p.sender_table_size and not self._table_admits(frame.serial):
+            self.ignored.append((now, frame.serial, "sender table full"))
+            return
         if p.allow_list is not None and p.enforces_allow_list and frame.serial not in p.allow_list:
             self.ignored.append((now, frame.serial, "not on the allow-list"))
             return
-        key = (frame.serial, frame.event_id)
         if p.cooldown_s > 0:  # de-duplication: each event acts at most once, whatever the state
-            if key in self._seen_events:
+            seen = self._seen_events.setdefault(frame.serial, set())
+            if frame.event_id in seen:
                 return
-            self._seen_events.add(key)
+            seen.add(frame.event_id)
         state = self.core.state
         if state is CameraState.RECORDING:
             if p.stops_on_signal and self.core.active_clip is not None and self.core.active_clip.trigger.sender_serial != frame.serial:
@@ -124,6 +130,22 @@ class BwcEmulator:
             return
         self._last_trigger_by[frame.serial] = now
         self._pending_activation = loop.call_later(p.activation_delay_s, self._activate, event.name, frame.serial)
+
+    def _table_admits(self, serial: str) -> bool:
+        """Defect sender_table_size: a fixed table of senders, filled by every sender heard
+        (allow-listed or not), holds the de-duplication and cool-down state. Full, it either
+        ignores new senders or forgets the oldest one's state (the flood of SEC-004)."""
+        table = self._sender_table
+        if serial in table:
+            return True
+        if len(table) >= self.profile.sender_table_size:
+            if self.profile.sender_table_full == "drop-new":
+                return False
+            oldest, _ = table.popitem(last=False)
+            self._seen_events.pop(oldest, None)
+            self._last_trigger_by.pop(oldest, None)
+        table[serial] = None
+        return True
 
     def _activate(self, reason: str, sender: str | None, from_sleep: bool = False) -> None:
         self._pending_activation = None
@@ -217,8 +239,9 @@ class BwcEmulator:
         if message.type is MessageType.ACK:
             self._acked.add(message.sequence)
         elif message.type is MessageType.RECORDING_STARTED and self.group_member:
-            self._group_dvr = addr
+            if self._group_dvr is None:  # learnt once (the scene pairs it); a forged start cannot re-point it
+                self._group_dvr = addr
             if not self.core.recording:
                 self._activate("GROUP", message.sender_serial, from_sleep=False)
-        elif message.type is MessageType.STOP_GROUP and self.group_member:
-            self.core.request_stop("group-stop")
+        elif message.type is MessageType.STOP_GROUP and self.group_member and addr == self._group_dvr:
+            self.core.request_stop("group-stop")  # only from the group's DVR (where its start came from), not from any host

@@ -175,7 +175,8 @@ class DvrEmulator:
                 self.icp.send(msg, addr)
 
     def _on_message(self, message: IncarMessage, addr: Addr) -> None:
-        if message.type is MessageType.STOP_GROUP and message.sender_serial in self.group_members:
+        if message.type is MessageType.STOP_GROUP and self.profile.honours_member_stop and message.sender_serial in self.group_members:
+            # defect: only the DVR stops the group; a member's (or anyone's claim to be one) must not
             for cam in self.cameras:
                 cam.request_stop("group-stop")
             for serial, member in self.group_members.items():

@@ -27,6 +27,7 @@ LIBRARY = Path(__file__).with_name("profile_library")
 SIGNAL_ACTIVATING = ("CEW_ARMED", "CEW_TRIGGER", "CEW_ARC", "HOLSTER_DRAW", "VEHICLE_LIGHT_BAR", "VEHICLE_SIREN",
                      "VEHICLE_DOOR", "VEHICLE_CRASH", "VEHICLE_SPEED")
 BUFFER_UNITS = ("gops", "frames")
+SENDER_TABLE_FULL = ("drop-new", "evict-oldest")
 EVIDENCE_KEYS = ("enrolled", "other")
 
 
@@ -74,6 +75,8 @@ class BwcProfile:
     signal_enabled: bool = True  # Signal activation configured on
     lenient_signal_parser: bool = False  # defect: an advert with an unknown event code of a source class starts a recording
     lockup_after_malformed: int = 0  # defect: after this many malformed or unknown adverts the camera stops acting on Signal (0: never)
+    sender_table_size: int = 0  # defect when > 0: every Signal sender heard (before the allow-list) takes one of this many table entries that hold its de-duplication and cool-down state
+    sender_table_full: str = "drop-new"  # with sender_table_size: "drop-new" ignores a new sender while the table is full; "evict-oldest" forgets the oldest sender's state
     activates_on: tuple[str, ...] = SIGNAL_ACTIVATING  # Signal events that start a recording
     activates_in_sleep: bool = False  # defect
     stops_on_signal: bool = False  # defect: a Signal advert during a recording stops it
@@ -127,6 +130,7 @@ class DvrProfile:
     group_mode: bool = False  # WatchGuard-like group recording
     group_max_bwc: int = 8
     group_start_delay_s: float = 0.0  # group mode: other members start this long after the first (GRP-001: 2 s)
+    honours_member_stop: bool = False  # defect: a STOP_GROUP that claims a member camera's serial stops the group (anyone can send one)
     advertises_vehicle_events: bool = True  # Signal Vehicle: BLE burst on vehicle events
     front_video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # dash camera format
     rear_video: VideoFormat = field(default_factory=lambda: VideoFormat(854, 480, 10))  # back-seat camera format
@@ -176,6 +180,8 @@ def _check_ranges(obj, where: str) -> None:
             raise ProfileError(f"{where}.pre_event_s: {obj.pre_event_s} s is outside 0..120 s")
         if obj.buffer_bytes is not None and obj.buffer_bytes <= 0:
             raise ProfileError(f"{where}.buffer_bytes: must be a positive number of bytes or null")
+        if obj.sender_table_full not in SENDER_TABLE_FULL:
+            raise ProfileError(f"{where}.sender_table_full: {obj.sender_table_full!r} is not one of {', '.join(SENDER_TABLE_FULL)}")
         if obj.buffer_unit not in BUFFER_UNITS:
             raise ProfileError(f"{where}.buffer_unit: {obj.buffer_unit!r} is not one of {', '.join(BUFFER_UNITS)}")
         _check_gop(obj.gop_s, (obj.video,), where)
@@ -215,6 +221,7 @@ _LIMITS: dict[tuple[type, str], tuple[float, float]] = {  # sane ranges of the f
     (BwcProfile, "buffer_bytes"): (1, 1e10), (BwcProfile, "av_offset_ms"): (-5_000, 5_000), (BwcProfile, "rx_gain_db"): (-60, 30),
     (BwcProfile, "activation_delay_s"): (0, 600), (BwcProfile, "boot_s"): (0, 600), (BwcProfile, "wake_s"): (0, 600),
     (BwcProfile, "cooldown_s"): (0, 3_600), (BwcProfile, "status_burst_s"): (0, 600), (BwcProfile, "lockup_after_malformed"): (0, 1_000_000),
+    (BwcProfile, "sender_table_size"): (0, 100_000),
     (BwcProfile, "presence_interval_ms"): (20, 10_000), (BwcProfile, "status_interval_ms"): (20, 10_000),
     (BwcProfile, "scan_interval_ms"): (20, 10_000), (BwcProfile, "scan_window_ms"): (20, 10_000),
     (FalseCancelSpec, "window_s"): (0, 600), (ClockSpec, "offset_s"): (-86_400, 86_400), (ClockSpec, "drift_ppm"): (-1_000, 1_000),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, get_args
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from emulators.dvr import INPUT_EVENTS
-from protocols.signal import Event
+from protocols.signal import Event, SignalFrame, encode_adv_data
 from schemas.names import INPUT_CONFIG, Ident, Serial, one_of
 
 if TYPE_CHECKING:
@@ -50,10 +50,21 @@ class HandOverArgs(Args):
     to: Ident  # the officer who carries it from now on
 
 
+class IcpAttackArgs(Args):
+    kind: Literal["forge-stop", "forge-start", "malformed"]
+    vehicle: Ident  # the vehicle whose in-car network it is on
+    to: Ident | None = None  # an officer whose camera it sends to (default: the vehicle's DVR)
+    serial: Serial | None = None  # the sender it claims (default: the vehicle's paired camera)
+    count: Annotated[int, Field(ge=1, le=100_000)] = 20
+    interval_ms: Annotated[float, Field(ge=1, le=10_000)] = 50.0
+    seed: Annotated[int, Field(ge=0, le=2**31)] = 0
+
+
 class AttackArgs(Args):
-    kind: Literal["replay", "spoof", "malformed"]
-    serial: Serial | None = None  # replay: whose captured advert; spoof: the serial it claims
-    event: CewEventName = "armed"  # spoof: the event it claims
+    kind: Literal["replay", "spoof", "malformed", "flood"]
+    serial: Serial | None = None  # replay: whose captured advert; spoof: the serial it claims; malformed: the sender its frames mutate
+    event: CewEventName = "armed"  # spoof, flood: the event it claims
+    senders: Annotated[int, Field(ge=1, le=10_000)] = 100  # flood: how many made-up serials it claims in turn
     count: Annotated[int, Field(ge=1, le=100_000)] = 20
     interval_ms: Annotated[float, Field(ge=20, le=10_240)] = 50.0  # 20 ms: the fastest legal advertising interval
     seed: Annotated[int, Field(ge=0, le=2**31)] = 0
@@ -125,8 +136,27 @@ async def _attack(vs: VirtualScene, step: Step) -> str:
         work = a.replay(args["serial"], count, interval)
     elif kind == "spoof":
         work = a.spoof(args["serial"], CEW_EVENTS[args.get("event", "armed")], count, interval, seed)
+    elif kind == "flood":
+        work = a.flood(int(args.get("senders", 100)), CEW_EVENTS[args.get("event", "armed")], count, interval, seed)
     else:
-        work = a.malformed(count, interval, seed)
+        like = encode_adv_data(SignalFrame.for_event(args["serial"], Event.CEW_ARMED, event_id=1)) if args.get("serial") else None
+        work = a.malformed(count, interval, seed, like)
+    vs.background(work)
+    return "started"
+
+
+async def _icp_attack(vs: VirtualScene, step: Step) -> str:
+    """Datagrams on a vehicle's in-car network from the attacker's own host (in the background)."""
+    a, args = vs.attackers[_target(step)].icp, step.args
+    vehicle = vs.spec.vehicle(str(args["vehicle"]))
+    dvr = vs.dvrs[vehicle.vehicle_id]
+    to = vs.bwcs[str(args["to"])].icp_address if args.get("to") else dvr.address
+    claimed = str(args.get("serial") or (vs.spec.officer(vehicle.officer).bwc_serial if vehicle.officer else None) or dvr.serial)
+    count, interval, utc = int(args.get("count", 20)), float(args.get("interval_ms", 50.0)) / 1000, dvr.clock.utc_ms()
+    if args["kind"] == "malformed":
+        work = a.malformed(claimed, vehicle.vehicle_id, utc, to, count, interval, int(args.get("seed", 0)))
+    else:
+        work = a.forge(str(args["kind"]), claimed, vehicle.vehicle_id, utc, to, count, interval)
     vs.background(work)
     return "started"
 
@@ -167,6 +197,8 @@ ACTIONS: dict[str, Action] = {
     "drop": Action("the officer's CEW is dropped where they stand", "officer", "cew", Args, _drop),
     "hand_over": Action("the officer's CEW is handed to another officer (`to`)", "officer", "cew", HandOverArgs, _hand_over),
     "attack": Action("an attacker's radio sends replayed, spoofed or malformed Signal adverts", "attacker", None, AttackArgs, _attack),
+    "icp_attack": Action("an attacker's host on a vehicle's in-car network sends forged or malformed ICP datagrams", "attacker", None,
+                         IcpAttackArgs, _icp_attack),
     "input": Action("vehicle 12 V input", "vehicle", None, InputArgs, _input, stimulus=True),
     "record": Action("record button of the officer's BWC", "officer", "bwc", Args, _button("press_record")),
     "stop": Action("stop button of the officer's BWC", "officer", "bwc", Args, _button("press_stop")),

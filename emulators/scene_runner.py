@@ -205,6 +205,8 @@ class VirtualScene:
         failure: Exception | None = None
         for task in self._background:
             task.cancel()
+        for a in self.attackers.values():
+            a.icp.close()
         stops = [b.stop for b in self.bwcs.values()] + [d.stop for d in self.dvrs.values()] + [s.stop for s in self.sources.values()]
         for stop in stops:
             try:

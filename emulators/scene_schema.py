@@ -213,6 +213,11 @@ def _check_step(i: int, step: Any, officers: dict[str, OfficerDoc], vehicles: se
         raise FieldProblem(where + ("target",), f"no attacker named {step.target!r}")
     if step.do == "attack" and step.kind in ("replay", "spoof") and step.serial is None:
         raise FieldProblem(where + ("serial",), f"a {step.kind} attack names the serial it {'replays' if step.kind == 'replay' else 'claims'}")
+    if step.do == "icp_attack":
+        if step.vehicle not in vehicles:
+            raise FieldProblem(where + ("vehicle",), f"no vehicle with id {step.vehicle!r}")
+        if step.to is not None and (step.to not in officers or officers[step.to].bwc is None):
+            raise FieldProblem(where + ("to",), f"no officer named {step.to!r} with a body camera")
     if action.target == "officer":
         officer = officers.get(step.target)
         if officer is None:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from conformance.catalogue import with_extensions
+from conformance.policy import DEFAULT as DEFAULT_POLICY
 from conformance.subjects import Subject
 from reports.results import Measurement, RunResults, requirement_status
 
 REPORT_SCHEMA = "bwc-report/2"
 READABLE_SCHEMAS = ("bwc-report/1", "bwc-report/2")
 HARNESS_VERSION = "0.1.0"
-VERDICT_ORDER = ("fail", "error", "marginal", "pass", "not-tested")
+VERDICT_ORDER = ("fail", "error", "exposed", "marginal", "pass", "not-tested")
 NOT_MEASURED = ("run interrupted", "scheduled, not measured")  # the why of a scheduled requirement that did not run
 
 
@@ -41,7 +42,7 @@ def decisive(req_id: str, verdict: str, measurements: list[Measurement]) -> dict
     closest to its own limit (a requirement may hold devices to different limits, e.g. 720
     vs 480 lines). None when nothing was judged."""
     mine = [m for m in measurements if m.requirement == req_id]
-    wanted = {"fail": ("fail",), "error": ("error",), "marginal": ("marginal", "pass"), "pass": ("pass", "marginal")}.get(verdict, ())
+    wanted = {"fail": ("fail",), "error": ("error",), "exposed": ("exposed",), "marginal": ("marginal", "pass"), "pass": ("pass", "marginal")}.get(verdict, ())
     candidates = [m for m in mine if m.verdict in wanted and (m.comparator is not None or m.verdict == "error")]
     if not candidates:
         return None
@@ -240,9 +241,9 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
         rows.append({"id": req_id, "family": "unknown", "title": "not in the catalogue", "text": "", "source": "", "method": "", "parameters": {},
                      "verdict": "error", "why": "not in the catalogue", "measured": None, "measured_subject": None, "measured_limit": None, "limit": None, "unit": None, "comparator": None,
                      "tests": [], "messages": [f"{req_id} is tested but missing from conformance/requirements.yaml"], "measurements": []})
-    counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "marginal", "fail", "error", "not-tested")}
+    counts = {v: sum(1 for r in rows if r["verdict"] == v) for v in ("pass", "marginal", "fail", "error", "not-tested", "exposed")}
     overall = ("incomplete" if results.interrupted else "fail" if counts["fail"] else "error" if counts["error"]
-               else "marginal" if counts["marginal"] else "pass" if counts["pass"] else "not-tested")
+               else "marginal" if counts["marginal"] else "pass" if counts["pass"] or counts["exposed"] else "not-tested")
     incident = results.incident
     report = {
         "schema": REPORT_SCHEMA,
@@ -262,11 +263,26 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
                     "attention": [r["id"] for v in ("fail", "error") for r in rows if r["verdict"] == v],
                     "not_measured": [r["id"] for r in rows if r["verdict"] == "error" and r["why"] in NOT_MEASURED]},
         "requirements": rows,
+        "policy": results.options.get("policy") or DEFAULT_POLICY.to_json(),
+        "exposures": exposures(catalogue, results.measurements),
         "observations": observations(incident, results.measurements),
         "incident": incident,
     }
     base = out_dir or _run_dir(results)
     return relativize(report, base) if base is not None else report
+
+
+def exposures(catalogue: dict, measurements: list[Measurement]) -> list[dict]:
+    """Every attack the suite tried on a device, and whether it worked (the report's "Attack
+    exposure" section): the measurements of quantity ``exposure``, in plain data."""
+    out = []
+    for m in measurements:
+        if m.quantity != "exposure":
+            continue
+        req = catalogue.get(m.requirement)
+        out.append({"requirement": m.requirement, "question": getattr(req, "exposure", None) or "", "subject": m.subject, "device": m.device,
+                    "attack": m.name, "worked": bool(m.value), "verdict": m.verdict, "note": m.note})
+    return out
 
 
 def not_tested_by_reason(report: dict) -> dict[str, list[str]]:

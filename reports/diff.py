@@ -54,6 +54,10 @@ def verdict_change(a: str | None, b: str | None) -> str:
         return "improved"
     if a in ("not-tested", None) and b in ("pass", "marginal"):
         return "improved"
+    if a in ("pass", "marginal") and b == "exposed":
+        return "regressed"  # an attack that did not work now does
+    if a == "exposed" and b in ("pass", "marginal"):
+        return "improved"
     return "changed"
 
 

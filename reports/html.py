@@ -10,6 +10,7 @@ from pathlib import Path
 
 from reports.build import NOT_MEASURED, decisive_text, describe_interruption, device_key, not_tested_by_reason, ordered_requirements
 from reports.figures import requirement_figures
+from reports.exposure import exposure_section
 
 CSS = """
 :root{--ink:#24292f;--muted:#57606a;--line:#d0d7de;--soft:#f6f8fa}
@@ -21,6 +22,7 @@ th{background:var(--soft)} td.num{text-align:right;white-space:nowrap} table.kv 
 .v{font-weight:700;text-transform:uppercase;font-size:.75rem;padding:.1rem .4rem;border-radius:.3rem;white-space:nowrap}
 .pass{background:#dafbe1;color:#1a7f37} .fail{background:#ffebe9;color:#cf222e} .error{background:#fff8c5;color:#7d4e00}
 .not-tested{background:#eaeef2;color:#57606a} .marginal{background:#fff1e5;color:#bc4c00} .info{background:#ddf4ff;color:#0969da}
+.exposed{background:#fbefff;color:#8250df}
 .incomplete{background:#ffd8b5;color:#762c00;border:2px solid #bc4c00}
 .banner{padding:.8rem 1rem;border-radius:.5rem;margin:1rem 0;font-size:1.1rem}
 .muted{color:var(--muted);font-size:.85em} .small{font-size:.85em}
@@ -59,7 +61,8 @@ ul.attention li{margin:.35rem 0}
 }
 """
 
-VERDICT_WORDS = {"pass": "passed", "marginal": "passed at the margin", "fail": "failed", "error": "could not be measured", "not-tested": "not tested"}
+VERDICT_WORDS = {"pass": "passed", "marginal": "passed at the margin", "fail": "failed", "error": "could not be measured", "not-tested": "not tested",
+                 "exposed": "attack worked (informative)"}
 
 
 def _badge(verdict: str) -> str:
@@ -144,7 +147,7 @@ def _scenarios(report: dict) -> str:
 
 def _cover(report: dict) -> list[str]:
     cover, run, s, h = report.get("cover", {}), report["run"], report["summary"], report["harness"]
-    tested = s["pass"] + s.get("marginal", 0) + s["fail"] + s["error"]
+    tested = s["pass"] + s.get("marginal", 0) + s["fail"] + s["error"] + s.get("exposed", 0)
     title = cover.get("project") or "Body-camera auto-activation conformance"
     runline = " · ".join(x for x in (cover.get("agency"), cover.get("project"), f"profile {run.get('profile')}", _date(report["generated_utc"])) if x)
     out = ['<header class="cover">', '<p class="kicker">Conformance report &middot; auto-activated body-worn cameras</p>',
@@ -158,8 +161,9 @@ def _cover(report: dict) -> list[str]:
         stopped = (f'<br>The run did not finish: {escape(describe_interruption(run["interrupted"]))}. '
                    + (f"{missed} requirement(s) scheduled for this run were not measured. " if missed else "")
                    + "What was measured is kept and signed; this report cannot show conformance.")
+    exposed = f', {s["exposed"]} where an attack worked (informative)' if s.get("exposed") else ""
     out.append(f'<div class="banner {colour}"><b>Overall: {escape(overall.upper())}</b> &mdash; of {tested} requirements tested, '
-               f'{s["pass"]} passed, {s.get("marginal", 0)} passed at the margin, {s["fail"]} failed, {s["error"]} could not be measured; '
+               f'{s["pass"]} passed, {s.get("marginal", 0)} passed at the margin, {s["fail"]} failed, {s["error"]} could not be measured{exposed}; '
                f'{s["not-tested"]} more in the catalogue are not tested.{stopped}</div>')
     signing = report.get("signing", {})
     stim = run.get("stimulus", {})
@@ -193,7 +197,9 @@ def _summary(report: dict) -> list[str]:
     s = report["summary"]
     reqs = ordered_requirements(report)
     out = ['<section id="summary"><h2>Executive summary</h2><div class="counts">']
-    for v in ("fail", "error", "marginal", "pass", "not-tested"):
+    for v in ("fail", "error", "exposed", "marginal", "pass", "not-tested"):
+        if v == "exposed" and not s.get(v):
+            continue
         out.append(f'<div class="{v}"><b>{s.get(v, 0)}</b>{escape(VERDICT_WORDS[v])}</div>')
     out.append("</div>")
     attention = [r for r in reqs if r["verdict"] in ("fail", "error")]
@@ -218,6 +224,14 @@ def _summary(report: dict) -> list[str]:
         out.append("</ul>")
     else:
         out.append("<p>Every requirement this suite tests was met.</p>")
+    exposed = [r for r in reqs if r["verdict"] == "exposed"]
+    if exposed:
+        out.append('<h3>Attacks that worked (informative under the procurement policy; see <a href="#exposure">Attack exposure</a>)</h3><ul>')
+        for r in exposed:
+            worked = sorted({m["subject"] for m in r["measurements"] if m["verdict"] == "exposed"})
+            out.append(f'<li>{_badge("exposed")} <a href="#{escape(r["id"])}"><b>{escape(r["id"])}</b></a> {escape(r["title"])}: '
+                       f'on {escape(", ".join(worked))}.</li>')
+        out.append("</ul>")
     passed = [r for r in reqs if r["verdict"] in ("marginal", "pass")]
     if passed:
         out.append("<h3>Requirements met</h3><ul>")
@@ -354,6 +368,7 @@ def render_html(report: dict) -> str:
          f"<style>{CSS}</style></head><body>"]
     h += _cover(report)
     h += _summary(report)
+    h += exposure_section(report)
     h += _matrix(report)
     fig_no = [0]
     for r in ordered_requirements(report):

@@ -19,6 +19,7 @@ import pytest
 
 from conformance.catalogue import CATALOGUE_PATH, Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
+from conformance.policy import active_policy
 from conformance.subjects import Subject, as_subject
 from reports import junit_xml
 from reports.build import HARNESS_VERSION, git_revision
@@ -64,6 +65,14 @@ class Recorder:
         m = _measurement(self.requirement, subject, fact, bool(ok), "", expected, "==", verdict.value, note, None, quantity)
         return self._keep(m)
 
+    def exposure(self, subject: Subject | str, attack: str, worked: bool, *, quantity: str = "exposure", note: str = "") -> Measurement:
+        """Whether an attack worked (a replay started a recording): pass when it did not; when
+        it did, *exposed* (informative), or fail where the procurement policy requires the
+        protection (conformance/policy.py)."""
+        verdict = Verdict.PASS if not worked else Verdict.FAIL if active_policy().fails_on(self.requirement) else Verdict.EXPOSED
+        m = _measurement(self.requirement, subject, attack, bool(worked), "", False, "==", verdict.value, note, None, quantity)
+        return self._keep(m)
+
     def conclude(self) -> None:
         """The verdict when the test's body has returned (unless it stopped early with one)."""
         if not self.judged:
@@ -99,7 +108,7 @@ class Recorder:
         errors = [m for m in self.mine if m.verdict == "error"]
         if errors:
             raise MeasurementError(f"{self.requirement}: could not measure " + "; ".join(f"{m.subject}: {m.name}: {m.note}" for m in errors))
-        if not any(m.verdict in ("pass", "marginal") for m in self.mine):
+        if not any(m.verdict in ("pass", "marginal", "exposed") for m in self.mine):
             raise MeasurementError(f"{self.requirement}: nothing was measured against a limit")
 
 

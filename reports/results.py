@@ -21,7 +21,7 @@ class Measurement:
     unit: str = ""
     limit: float | bool | None = None
     comparator: str | None = None  # ">=", "<=", "==", or None for informative values
-    verdict: str = "info"  # pass | marginal | fail | error | info
+    verdict: str = "info"  # pass | marginal | fail | error | info | exposed
     note: str = ""
     uncertainty: float | None = None  # of the value, in its unit (widens the marginal band)
     quantity: str = ""  # stable key of what was measured (e.g. "pre_event_s"), for reports and diffs
@@ -106,6 +106,7 @@ def requirement_status(requirement: str, results: RunResults) -> tuple[str, str 
     """(verdict, why). fail if any measurement failed; else error if a test errored or a value
     could not be measured; fail if a test failed; error if a test scheduled for this run did
     not run ("run interrupted", or "scheduled, not measured" when nothing explains it);
+    exposed if an attack worked and the procurement policy accepts that (informative);
     marginal if a measurement passed within the limit's marginal band; pass if at least one
     measurement passed; not-tested when the suite has no test for it ("not in this suite") or
     the target declared it out of scope (the skip reason). ``why`` explains a verdict that is
@@ -126,6 +127,8 @@ def requirement_status(requirement: str, results: RunResults) -> tuple[str, str 
         if requirement in results.deselected:
             return "not-tested", "not selected for this run"
         return "not-tested", ("not in this suite" if results.scheduled is not None else "no test measured it")
+    if any(m.verdict == "exposed" for m in ms):
+        return "exposed", "informative: an attack worked; the procurement policy does not make it a failure"
     if any(m.verdict == "marginal" for m in ms):
         return "marginal", None
     if any(m.verdict == "pass" for m in ms):

@@ -12,13 +12,14 @@ RED = "#cf222e"
 AMBER = "#9a6700"
 GREY = "#8c959f"
 BLUE = "#0969da"
+PURPLE = "#8250df"
 INK = "#24292f"
 MUTED = "#57606a"
 GRID = "#d0d7de"
 CEW = "#bf8700"
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 SYMBOL = {">=": "≥", "<=": "≤", "==": "="}
-VERDICT_COLOUR = {"pass": GREEN, "marginal": AMBER, "fail": RED, "error": AMBER, "info": BLUE}
+VERDICT_COLOUR = {"pass": GREEN, "marginal": AMBER, "fail": RED, "error": AMBER, "info": BLUE, "exposed": PURPLE}
 
 
 def _svg(width: float, height: float, label: str) -> str:

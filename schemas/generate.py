@@ -116,8 +116,17 @@ def catalogue_schema() -> dict[str, Any]:
     return schema
 
 
+def policy_schema() -> dict[str, Any]:
+    from conformance.policy import SCHEMA, PolicyFile
+
+    schema = PolicyFile.model_json_schema(by_alias=True)
+    schema["properties"]["schema"] = {"const": SCHEMA, "description": "the format version"}
+    schema["title"] = "bwc-harness procurement policy (--policy, docs/security.md)"
+    return schema
+
+
 SCHEMAS = {"bwc-profile-1.schema.json": profile_schema, "bwc-scene-1.schema.json": scene_schema, "bwc-bench-1.schema.json": bench_schema,
-           "bwc-requirements-2.schema.json": catalogue_schema}
+           "bwc-requirements-2.schema.json": catalogue_schema, "bwc-policy-1.schema.json": policy_schema}
 
 
 def render(name: str) -> str:

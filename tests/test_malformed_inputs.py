@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conformance.catalogue import CatalogueError, read_catalogue
+from conformance.policy import PolicyError, exposure_requirements, read_policy
 from emulators.profiles import ProfileError, load_profile_file
 from emulators.scene import SceneError, load_scene
 from emulators.scene_schema import MAX_END_S, MAX_OFFICERS
@@ -60,6 +61,7 @@ BENCH = {
 CATALOGUE = yaml.safe_load((REPO / "examples" / "agency-extension" / "agency-requirements.yaml").read_text())
 CATALOGUE["requirements"][0] |= {"limit": {"value": 2.0, "unit": "s", "comparator": "<=", "marginal": 0.1},
                                  "limits": {"rear": {"value": 480, "unit": "lines"}}, "parameters": {"range_ft": 30}}
+POLICY = yaml.safe_load((REPO / "examples" / "policies" / "authenticated-triggers.yaml").read_text())
 ATTACKS = [
     "a: &a [x, x, x, x]\nb: &b [*a, *a, *a, *a]\nc: &c [*b, *b, *b, *b]\nd: [*c, *c, *c, *c]\n",  # billion laughs
     "name: x\nbwc: " + "[" * 5000 + "]" * 5000 + "\n",  # deep nesting
@@ -167,6 +169,10 @@ def _sensible_catalogue(c: Any) -> None:
         assert all(math.isfinite(x.value) and x.marginal >= 0 for x in [*([r.limit] if r.limit else []), *r.limits.values()])
 
 
+def _sensible_policy(p: Any) -> None:
+    assert p.name and p.fails <= set(exposure_requirements())
+
+
 def _sensible_bench(b: Any) -> None:
     assert re.fullmatch(RUN_NAME, b.name) and all(re.fullmatch(SERIAL, c.serial) for c in b.cameras) and len(b.cameras) <= 32
     assert all(math.isfinite(n) and 0 <= n <= 3600 for n in (b.ready_s, b.post_event_s, b.collect_wait_s, *(c.distance_ft for c in b.cameras)))
@@ -176,7 +182,8 @@ def _sensible_bench(b: Any) -> None:
 FORMATS = {"profile": (load_profile_file, ProfileError, _sensible_profile, PROFILE),
            "scene": (load_scene, SceneError, _sensible_scene, SCENE),
            "bench": (load_bench, BenchError, _sensible_bench, BENCH),
-           "catalogue": (read_catalogue, CatalogueError, _sensible_catalogue, CATALOGUE)}
+           "catalogue": (read_catalogue, CatalogueError, _sensible_catalogue, CATALOGUE),
+           "policy": (read_policy, PolicyError, _sensible_policy, POLICY)}
 
 
 def _check(kind: str, content: bytes) -> str:
@@ -224,7 +231,8 @@ def test_oversized_file(kind):
 
 
 CLI = {"profile": ["run", "--profile", "{path}", "--out", "{out}"], "scene": ["scene", "{path}", "--out", "{out}"],
-       "bench": ["run", "--target", "{path}", "--out", "{out}"], "catalogue": ["run", "--catalogue", "{path}", "--out", "{out}"]}
+       "bench": ["run", "--target", "{path}", "--out", "{out}"], "catalogue": ["run", "--catalogue", "{path}", "--out", "{out}"],
+       "policy": ["run", "--policy", "{path}", "--out", "{out}"]}
 
 
 @pytest.mark.parametrize("kind", FORMATS)
@@ -241,4 +249,4 @@ def test_command_line_exits_2_with_one_line(kind, data):
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bwc: error: "), proc.stderr
-    _assert_one_line(lines[0].split(": ", 2)[-1].removeprefix("--profile: ").removeprefix("--target: ").removeprefix("--catalogue: "), path)
+    _assert_one_line(lines[0].split(": ", 2)[-1].removeprefix("--profile: ").removeprefix("--target: ").removeprefix("--catalogue: ").removeprefix("--policy: "), path)

@@ -18,7 +18,11 @@ from tests.conftest import require_tool, scene_cache_env
 
 REPO = Path(__file__).resolve().parents[2]
 TESTED = {"PRE-001", "PRE-002", "PRE-003", "PRE-004", "AV-001", "ACT-001", "ACT-002", "ACT-003", "ACT-004", "ACT-005", "ACT-006", "CHN-001", "VEH-001",
-          "TIME-001", "PWR-001", "RES-001", "INT-001"}
+          "TIME-001", "PWR-001", "RES-001", "INT-001", "SEC-003", "SEC-004"}
+# attack exposures of the legacy Signal (informative by default): pass where the attack did not
+# work, "exposed" where it did; the strict policy turns "exposed" into a failure
+EXPOSURES = {"SEC-001", "SEC-002"}
+STRICT = REPO / "examples" / "policies" / "authenticated-triggers.yaml"
 GROUP = {"GRP-001"}  # measured only on targets that declare group recording
 PROFILES = {p.name: p for p in builtin_profiles()}
 
@@ -38,9 +42,11 @@ def test_reference_passes_and_writes_every_artifact(reference_run):
     assert any((out / "allure-results").glob("*-result.json"))
     report = json.loads((out / "report.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
-    assert {k for k, v in verdicts.items() if v == "pass"} == TESTED
-    assert all(v == "not-tested" for k, v in verdicts.items() if k not in TESTED)
-    assert report["summary"]["overall"] == "pass"
+    assert {k for k, v in verdicts.items() if v == "pass"} == TESTED | {"SEC-001"}
+    assert verdicts["SEC-002"] == "exposed"  # a forged advert claiming a listed CEW starts a legacy camera
+    assert all(v == "not-tested" for k, v in verdicts.items() if k not in TESTED | EXPOSURES)
+    assert report["summary"]["overall"] == "pass" and report["summary"]["exposed"] == 1
+    assert [e["subject"] for e in report["exposures"] if e["worked"]] == ["BWC-S X6SEC00S1"]
     assert report["run"]["simulated_s"] >= 90
 
 
@@ -55,6 +61,7 @@ def test_report_numbers_match_the_measurements(reference_run):
     assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     for rid in TESTED:
         assert rid in html
+    assert 'id="exposure"' in html and "attack exposure matrix" in html and "X6SEC00S1" in html
     assert f"{pre['measured']:g} s" in html
 
 
@@ -97,8 +104,10 @@ CAUGHT_BY = {
     "AV-001": "av-drift", "ACT-001": "short-range", "ACT-002": "dvr-any-vehicle", "ACT-003": "wakes-on-signal",
     "ACT-004": "cancel-anything", "ACT-005": "signal-stops", "ACT-006": "ignores-allow-list", "CHN-001": "dvr-unchained",
     "VEH-001": "no-debounce", "TIME-001": "clock-drift", "PWR-001": "no-power-safety", "RES-001": "low-res",
-    "INT-001": "unsigned-evidence", "GRP-001": "group-slow-start",
+    "INT-001": "unsigned-evidence", "GRP-001": "group-slow-start", "SEC-003": "malformed-lockup", "SEC-004": "flood-evicts",
 }
+# exposures: a profile the attack works on, judged under the strict policy (where it fails)
+EXPOSED_ON = {"SEC-001": "no-cooldown", "SEC-002": "reference"}
 SHARED_PROOF = {"PRE-001": "short-buffer"}  # the report tests' whole-suite run of it (below)
 ONLY = {"ACT-001": "act001_activation_rate"}  # of the requirement's tests, the one that catches this defect (the others: the matrix)
 
@@ -106,6 +115,7 @@ ONLY = {"ACT-001": "act001_activation_rate"}  # of the requirement's tests, the 
 def test_every_check_has_a_seeded_defect_in_make_test():
     assert set(CAUGHT_BY) | set(SHARED_PROOF) == TESTED | GROUP
     assert all(rid in PROFILES[name].violates for rid, name in {**CAUGHT_BY, **SHARED_PROOF}.items())
+    assert set(EXPOSED_ON) == EXPOSURES
 
 
 def _fails_exactly_what_it_declares(name: str, returncode: int, output: str, out: Path) -> None:
@@ -115,7 +125,8 @@ def _fails_exactly_what_it_declares(name: str, returncode: int, output: str, out
     failing = {k for k, v in verdicts.items() if v == "fail"}
     assert failing == set(profile.violates)
     expected_tested = TESTED | (GROUP if profile.dvr.group_mode else set())
-    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} == expected_tested - failing  # marginal passes (close to the limit)
+    assert {k for k, v in verdicts.items() if v in ("pass", "marginal")} - EXPOSURES == expected_tested - failing  # marginal passes (close to the limit)
+    assert all(verdicts[k] in ("pass", "exposed") for k in EXPOSURES - failing)  # informative under the default policy
     assert not any(v == "error" for v in verdicts.values())
 
 
@@ -135,6 +146,19 @@ def test_each_check_catches_its_seeded_defect(rid, tmp_path):
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
     assert {k for k, v in verdicts.items() if v == "fail"} == {rid}, f"{name}: {verdicts}"
     assert not any(v == "error" for v in verdicts.values())
+
+
+@pytest.mark.parametrize("rid", sorted(EXPOSED_ON))
+def test_each_exposure_fails_under_the_strict_policy(rid, tmp_path):
+    """An exposure requirement on a profile the attack works on: informative by default (the
+    reference run above), a failure under a policy that requires authenticated triggers."""
+    name = EXPOSED_ON[rid]
+    proc = _run(tmp_path / "run", "--profile", name, "--seed", "0", "--no-pdf", "--select", rid.lower().replace("-", ""), "--policy", str(STRICT))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert {r["id"]: r["verdict"] for r in report["requirements"] if r["verdict"] != "not-tested"} == {rid: "fail"}
+    assert report["policy"]["name"] == "Authenticated triggers required" and report["policy"]["sha256"]
+    assert any(e["requirement"] == rid and e["worked"] and e["verdict"] == "fail" for e in report["exposures"])
 
 
 @pytest.mark.matrix

@@ -97,3 +97,13 @@ def test_an_interrupted_run_is_incomplete_and_keeps_its_failures(tmp_path):
     path = tmp_path / "results.json"
     results.write(path)
     assert RunResults.read(path) == results, "scheduled and interrupted survive results.json"
+
+
+def test_an_exposure_is_informative_unless_something_fails():
+    ok = TestOutcome("t", "SEC-9", "passed")
+    exposed = Measurement("SEC-9", "dev", "a replay starts a recording", True, "", False, "==", "exposed", quantity="exposure")
+    passed = Measurement("SEC-9", "dev2", "a replay starts a recording", False, "", False, "==", "pass", quantity="exposure")
+    assert requirement_verdict("SEC-9", RunResults([passed], [ok])) == "pass"
+    assert requirement_verdict("SEC-9", RunResults([passed, exposed], [ok])) == "exposed"
+    assert requirement_verdict("SEC-9", RunResults([exposed, _m("fail", "SEC-9")], [TestOutcome("t", "SEC-9", "failed")])) == "fail"
+    assert requirement_verdict("SEC-9", RunResults([exposed], [TestOutcome("t", "SEC-9", "error")])) == "error"
