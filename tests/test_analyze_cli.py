@@ -5,10 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import pytest
 
 from emulators.audio_track import AudioSpec
 from emulators.video import ClipWriter, EncoderSession, Sensor, VideoFormat
+from instruments.clip_analyzer import analyze_clip
 from instruments.synthetic_clip import EPOCH_MS, ClipSpec, write_clip
 from protocols.timecode import reference_display_ms
 from tests.conftest import require_tool
@@ -180,3 +182,40 @@ def test_a_rescaled_clip_measures_the_same_pre_event_time(camera_clip, tmp_path)
         assert abs(m["coverage_before_s"] - original["coverage_before_s"]) <= 0.1, m  # within one frame at 10 fps
         assert m["reference_frames"] == original["reference_frames"] == 40
         assert m["reference_offset_ms"] == pytest.approx(original["reference_offset_ms"], abs=1.0) and original["reference_offset_ms"] == pytest.approx(250, abs=17)
+
+
+HALF_AAC_FRAME_MS = 512 / 48  # 10.7 ms: half of one 1024-sample AAC frame at 48 kHz
+
+
+def test_a_transcoded_clip_keeps_its_sound_on_its_pictures(camera_clip, tmp_path):
+    """An evidence system re-encodes or remuxes the export with the ffmpeg command. The clip
+    signals the AAC priming with the audio edit list (elst media time 1024), which an FFmpeg that
+    applies a fragmented MP4's edit list reads as an audio start of 0 (the analyzer's, PyAV's
+    libavformat): a plain re-encode keeps the sound on the pictures. FFmpeg 5.1 (Debian 12)
+    ignores the edit list of a fragmented MP4, reads the priming as a start of -21.3 ms and its
+    ffmpeg command then leaves the sound 21.3 ms late in a plain re-encode; -c copy and -copyts
+    keep the sync there too (docs/analyzer.md, "What the container says")."""
+    ffmpeg, ffprobe = require_tool("ffmpeg"), require_tool("ffprobe")
+
+    def av_offset_ms(clip: Path) -> float:
+        a = analyze_clip(clip)
+        assert a.readable == a.frames == 40 and a.audio is not None and a.audio.marks_read >= 3, a
+        return a.audio.av_offset_ms
+
+    def transcode(name: str, before: tuple[str, ...], after: tuple[str, ...]) -> Path:
+        out = tmp_path / name
+        subprocess.run([ffmpeg, "-v", "error", *before, "-i", str(camera_clip), *after, str(out)], check=True, timeout=120)
+        return out
+
+    with av.open(str(camera_clip)) as c:
+        assert c.streams.audio[0].start_time == 0 and c.streams.video[0].start_time == 0, "the edit list puts the priming before 0 s"
+    assert abs(av_offset_ms(camera_clip)) < 0.5
+    assert abs(av_offset_ms(transcode("copy.mp4", (), ("-c", "copy")))) < HALF_AAC_FRAME_MS
+    assert abs(av_offset_ms(transcode("copyts.mp4", ("-copyts",), ("-preset", "ultrafast")))) < HALF_AAC_FRAME_MS
+    start = float(subprocess.run([ffprobe, "-v", "error", "-select_streams", "a", "-show_entries", "stream=start_time", "-of", "csv=p=0",
+                                  str(camera_clip)], capture_output=True, text=True, check=True).stdout)
+    plain = av_offset_ms(transcode("plain.mp4", (), ("-preset", "ultrafast")))
+    if start == 0:  # this ffmpeg applies the edit list
+        assert abs(plain) < HALF_AAC_FRAME_MS
+    else:  # FFmpeg 5.1's reading of the same file: the priming's length, no more (the file is not the cause)
+        assert start == pytest.approx(-1024 / 48000, abs=1e-6) and plain == pytest.approx(1024 / 48, abs=1.0)
