@@ -12,6 +12,7 @@ from emulators.camera import CameraCore, CameraState
 from emulators.incar_net import Addr, IcpEndpoint, announce
 from emulators.profiles import BwcProfile
 from emulators.signal_radio import SignalAdvertiser
+from emulators.signal_trust import LEGACY, SignalGate
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
 from protocols.signal import Event, SignalDecodeError, SignalFrame, find_signal_frame
 
@@ -40,6 +41,7 @@ class BwcEmulator:
 
     def __post_init__(self) -> None:
         self.adv = SignalAdvertiser(self.device, self.serial)
+        self.signal_gate = SignalGate(self.profile.signal_auth)  # authenticated Signal (docs/signal-auth.md)
         self._pending_activation: asyncio.TimerHandle | None = None
         self._status_task: asyncio.Task | None = None
         self._icp: IcpEndpoint | None = None
@@ -101,11 +103,14 @@ class BwcEmulator:
                 event = next((e for e in Event if e.source_class.value == frame.source_class and e.activates_cameras), None)
         if not p.signal_enabled or event is None or event.name not in p.activates_on:
             return
+        admitted = self.signal_gate.admit(advertisement.data_bytes, frame.serial, now, self.ignored)
+        if admitted is None:
+            return
         if p.allow_list is not None and p.enforces_allow_list and frame.serial not in p.allow_list:
             self.ignored.append((now, frame.serial, "not on the allow-list"))
             return
         key = (frame.serial, frame.event_id)
-        if p.cooldown_s > 0:  # de-duplication: each event acts at most once, whatever the state
+        if p.cooldown_s > 0 and admitted == LEGACY:  # de-duplication (authenticated frames: the verifier's window)
             if key in self._seen_events:
                 return
             self._seen_events.add(key)

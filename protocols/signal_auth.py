@@ -33,6 +33,7 @@ from protocols.signal import (
     Event,
     SignalDecodeError,
     _check_serial,
+    find_signal_payload,
 )
 
 VERSION_AUTH = 0x02
@@ -45,7 +46,7 @@ DOMAIN = b"bwc-harness/signal-auth/v2 UUID 0xFE6C\x00"  # domain separation: the
 DEVICE_KEY_LABEL = b"bwc-harness/signal-auth/v2 device key\x00"
 EMULATION_KEY_LABEL = b"bwc-harness/signal-auth/v2 emulation agency key, NOT SECRET\x00"
 WINDOW = 64  # counters below the highest accepted one that may still arrive (out of order), per sender
-REPEAT_HOLD_S = 60.0  # copies of an accepted payload heard this long after it are the same event, not replays
+REPEAT_HOLD_S = 35.0  # >= the longest burst (30 s); copies of an accepted payload heard this long after it are the same event, not replays
 
 
 def emulation_agency_key(agency: str, key_id: int) -> bytes:
@@ -127,11 +128,12 @@ def decode_auth_payload(payload: bytes) -> AuthFrame:
                      payload[KEY_ID_AT], payload[MAC_AT])
 
 
-def forge(captured: bytes, counter: int, rng: random.Random) -> bytes:
-    """What an attacker without the key can make of a captured version-2 payload: the same
-    fields with a later (valid-looking) counter and a guessed MAC."""
+def forge(captured: bytes, counter: int, rng: random.Random, event: Event | None = None) -> bytes:
+    """What an attacker without the key can make of a captured version-2 payload: its fields
+    (or another event) with a later, valid-looking counter and a guessed MAC."""
     frame = decode_auth_payload(captured)
-    out = _unsigned(AuthFrame(frame.serial, frame.source_class, frame.event_code, counter, frame.key_id))
+    cls, code = (frame.source_class, frame.event_code) if event is None else (event.source_class.value, event.code)
+    out = _unsigned(AuthFrame(frame.serial, cls, code, counter, frame.key_id))
     out[MAC_AT] = rng.randbytes(MAC_LEN)
     return bytes(out)
 
@@ -235,9 +237,21 @@ def verifier_for(agency: str, key_ids: tuple[int, ...], *, window: int = WINDOW,
     return Verifier({k: emulation_agency_key(agency, k) for k in key_ids}, window, repeat_hold_s, replay_window, checks_mac)
 
 
-def iter_forgeries(captured: bytes, count: int, seed: int = 0) -> Iterator[bytes]:
+def iter_forgeries(captured: bytes, count: int, seed: int = 0, event: Event | None = None) -> Iterator[bytes]:
     """``count`` forged payloads from one captured version-2 payload (counters running on from it)."""
     rng = random.Random(f"forge {captured.hex()} {seed}")
     start = decode_auth_payload(captured).counter
     for i in range(count):
-        yield forge(captured, (start + i) % COUNTER_MAX + 1, rng)  # start + 1 + i, wrapping to 1 after COUNTER_MAX
+        yield forge(captured, (start + i) % COUNTER_MAX + 1, rng, event)  # start + 1 + i, wrapping to 1 after COUNTER_MAX
+
+
+def forged_adverts(captured_adv_data: bytes, event: Event | None, count: int, seed: int = 0) -> Iterator[bytes] | None:
+    """Forged AdvData for a spoofer who captured ``captured_adv_data``; None when that capture
+    is not a version-2 advert (a legacy spoof needs no forgery)."""
+    try:
+        payload = find_signal_payload(captured_adv_data)
+    except SignalDecodeError:
+        return None
+    if payload is None or not is_authenticated(payload):
+        return None
+    return (FLAGS_AD + SERVICE_DATA_HEADER + p for p in iter_forgeries(payload, count, seed, event))

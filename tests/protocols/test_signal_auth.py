@@ -107,8 +107,8 @@ def test_a_replay_after_the_hold_is_rejected():
     v = verifier_for(AGENCY, (7,))
     p = signed(3)
     assert v.check(p, 0.0) is Verdict.ACCEPTED
-    assert v.check(p, 60.0) is Verdict.REPEAT
-    assert v.check(p, 60.5) is Verdict.REPLAY
+    assert v.check(p, 35.0) is Verdict.REPEAT
+    assert v.check(p, 35.5) is Verdict.REPLAY
     assert v.check(p, 3600.0) is Verdict.REPLAY
 
 
