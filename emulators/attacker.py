@@ -19,6 +19,7 @@ from bumble import hci, ll
 from emulators.icp_attacker import IcpAttacker
 from emulators.air import ADV_CHANNELS, Air, AirController, Point, Transmission, static_random_address
 from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_adv_data, encode_adv_data
+from protocols.signal_auth import forged_adverts
 from protocols.signal_fuzz import malformed_adverts
 
 MIN_INTERVAL_S = 0.020  # the fastest legal advertising interval (Core 5.x, Vol 6, Part B, 4.4.2.2.1)
@@ -67,7 +68,12 @@ class Attacker:
         return 0 if data is None else await self.send("replay", [data] * count, interval_s)
 
     async def spoof(self, serial: str, event: Event, count: int, interval_s: float, seed: int = 0) -> int:
-        """Forged adverts that claim ``serial``: a new event id, the sequence running on."""
+        """Forged adverts that claim ``serial``: a new event id, the sequence running on; when the
+        adverts captured from it are authenticated, forged version-2 frames (counters above the
+        captured one, guessed MACs: docs/signal-auth.md)."""
+        forged = forged_adverts(self.captured.get(serial, b""), event, count, seed)
+        if forged is not None:
+            return await self.send("spoof", forged, interval_s)
         rng = random.Random(f"spoof {self.name} {serial} {seed}")
         event_id, seq = rng.randrange(1, 1 << 16), rng.randrange(1 << 20)
         frames = (encode_adv_data(SignalFrame.for_event(serial, event, sequence=seq + i, event_id=event_id)) for i in range(count))

@@ -13,6 +13,7 @@ from emulators.camera import CameraCore, CameraState
 from emulators.incar_net import Addr, IcpEndpoint, announce
 from emulators.profiles import BwcProfile
 from emulators.signal_radio import SignalAdvertiser
+from emulators.signal_trust import LEGACY, SignalGate
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
 from protocols.signal import Event, SignalDecodeError, SignalFrame, find_signal_frame
 
@@ -42,6 +43,7 @@ class BwcEmulator:
 
     def __post_init__(self) -> None:
         self.adv = SignalAdvertiser(self.device, self.serial)
+        self.signal_gate = SignalGate(self.profile.signal_auth)  # authenticated Signal (docs/signal-auth.md)
         self._pending_activation: asyncio.TimerHandle | None = None
         self._status_task: asyncio.Task | None = None
         self._icp: IcpEndpoint | None = None
@@ -107,10 +109,13 @@ class BwcEmulator:
         if p.sender_table_size and not self._table_admits(frame.serial):
             self.ignored.append((now, frame.serial, "sender table full"))
             return
+        admitted = self.signal_gate.admit(advertisement.data_bytes, frame.serial, now, self.ignored)
+        if admitted is None:
+            return
         if p.allow_list is not None and p.enforces_allow_list and frame.serial not in p.allow_list:
             self.ignored.append((now, frame.serial, "not on the allow-list"))
             return
-        if p.cooldown_s > 0:  # de-duplication: each event acts at most once, whatever the state
+        if p.cooldown_s > 0 and admitted == LEGACY:  # de-duplication (authenticated frames: the verifier's window)
             seen = self._seen_events.setdefault(frame.serial, set())
             if frame.event_id in seen:
                 return

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from emulators.signal_trust import BwcAuthSpec, SourceAuthSpec
 from emulators.video import VideoFormat
 from schemas.names import INPUT_CONFIG, RUN_NAME, check_serial, matching
 from schemas.yaml_input import Document, FieldProblem, InputError, Loc, field_name, read_yaml, short, validate
@@ -98,6 +99,7 @@ class BwcProfile:
     evidence_key: str = "enrolled"  # "enrolled"; "other": a valid Ed25519 key that is not the enrolled one (defect)
     clock: ClockSpec = field(default_factory=ClockSpec)  # the camera's real-time clock
     video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # recording format
+    signal_auth: BwcAuthSpec = field(default_factory=BwcAuthSpec)  # authenticated Signal (docs/signal-auth.md)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class SourceProfile:
     burst_interval_ms: float = 50.0  # advert interval during an event burst (20/s)
     burst_s: float = 30.0  # how long an event's burst lasts
     tx_power_dbm: float = 0.0  # transmit power relative to the reference (negative: weaker, shorter range)
+    signal_auth: SourceAuthSpec = field(default_factory=SourceAuthSpec)  # authenticated Signal (docs/signal-auth.md)
 
 
 @dataclass(frozen=True)

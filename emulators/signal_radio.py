@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from bumble.device import AdvertisingEventProperties, AdvertisingParameters, AdvertisingSet, Device
 
@@ -21,11 +22,14 @@ class SignalAdvertiser:
     """One advertising set whose payload and interval change with the device's state.
 
     The sequence counter of the payload is bumped every time the payload is re-set; the
-    controller repeats the same bytes at the interval (as real gear does between updates)."""
+    controller repeats the same bytes at the interval (as real gear does between updates).
+    With ``sign`` (emulators.signal_trust.source_signer) the payloads go out authenticated,
+    the sequence being their counter (docs/signal-auth.md)."""
 
-    def __init__(self, device: Device, serial: str) -> None:
+    def __init__(self, device: Device, serial: str, sign: Callable[[SignalFrame], bytes] | None = None) -> None:
         self.device = device
         self.serial = serial
+        self.sign = sign
         self._set: AdvertisingSet | None = None
         self.sequence = 0
         self.current: SignalFrame | None = None
@@ -38,7 +42,7 @@ class SignalAdvertiser:
             self.current = frame
             await self._stop()
             self._set = await self.device.create_advertising_set(
-                advertising_parameters=adv_params(interval_ms), advertising_data=encode_adv_data(frame)
+                advertising_parameters=adv_params(interval_ms), advertising_data=self.sign(frame) if self.sign else encode_adv_data(frame)
             )
 
     async def stop(self) -> None:

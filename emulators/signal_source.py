@@ -10,6 +10,7 @@ from bumble.device import Device
 
 from emulators.profiles import SourceProfile
 from emulators.signal_radio import SignalAdvertiser
+from emulators.signal_trust import source_signer
 from protocols.signal import Event, SignalFrame, SourceClass
 
 PRESENCE = {SourceClass.CEW: Event.CEW_PRESENCE, SourceClass.HOLSTER: None, SourceClass.VEHICLE: None}
@@ -24,7 +25,7 @@ class SignalSourceEmulator:
     events: list[tuple[float, Event, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.adv = SignalAdvertiser(self.device, self.serial)
+        self.adv = SignalAdvertiser(self.device, self.serial, source_signer(self.serial, self.profile.signal_auth))
         self._event_id = 0
         self._burst_task: asyncio.Task | None = None
 

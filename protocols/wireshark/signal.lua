@@ -1,5 +1,7 @@
 -- Wireshark dissector for the Signal payload: the 24 bytes of Service Data for the 16-bit
--- UUID 0xFE6C in a BLE advert (docs/signal-codec.md; the harness's codec is protocols/signal.py).
+-- UUID 0xFE6C in a BLE advert (docs/signal-codec.md; the harness's codec is protocols/signal.py),
+-- and the authenticated version 0x02 (docs/signal-auth.md, protocols/signal_auth.py): its MAC,
+-- counter and key id are shown, not checked (a dissector holds no key).
 --
 --   tshark -X lua_script:tools/wireshark/signal.lua -r air.pcap -T fields -e bwc_signal.serial -e bwc_signal.event
 --
@@ -36,8 +38,13 @@ local f = {
     reserved = ProtoField.bytes("bwc_signal.reserved", "Reserved"),
     sequence = ProtoField.uint24("bwc_signal.sequence", "Payload sequence counter", base.DEC),
     event_id = ProtoField.uint16("bwc_signal.event_id", "Event id", base.DEC),
+    authenticated = ProtoField.bool("bwc_signal.authenticated", "Authenticated dialect (version 0x02)"),
+    mac = ProtoField.bytes("bwc_signal.mac", "MAC (HMAC-SHA-256, 8 bytes; not checked)"),
+    counter = ProtoField.uint24("bwc_signal.counter", "Counter", base.DEC),
+    key_id = ProtoField.uint8("bwc_signal.key_id", "Key id", base.DEC),
 }
-signal.fields = { f.version, f.serial, f.source_class, f.event_code, f.event, f.activates, f.reserved, f.sequence, f.event_id }
+signal.fields = { f.version, f.serial, f.source_class, f.event_code, f.event, f.activates, f.reserved, f.sequence, f.event_id,
+                  f.authenticated, f.mac, f.counter, f.key_id }
 
 local e_reserved = ProtoExpert.new("bwc_signal.reserved.nonzero", "Reserved bytes are not zero",
     expert.group.PROTOCOL, expert.severity.NOTE)
@@ -45,7 +52,7 @@ local e_unknown = ProtoExpert.new("bwc_signal.event.unknown", "Unknown source cl
     expert.group.UNDECODED, expert.severity.NOTE)
 signal.experts = { e_reserved, e_unknown }
 
-local PAYLOAD_LEN, SERIAL_LEN = 24, 9
+local PAYLOAD_LEN, SERIAL_LEN, VERSION_AUTH = 24, 9, 0x02
 local SIGNAL_UUID16 = 0xFE6C
 local uuid16_field = Field.new("btcommon.eir_ad.entry.uuid_16")
 local service_data_field = Field.new("btcommon.eir_ad.entry.service_data")
@@ -82,12 +89,21 @@ local function payload(range, pinfo, tree)
     local ev = sub:add(f.event, tvb(10, 2), name):set_generated()
     if EVENTS[key] == nil then ev:add_proto_expert_info(e_unknown) end
     sub:add(f.activates, tvb(10, 2), ACTIVATING[key] == true):set_generated()
+    pinfo.cols.protocol = "Signal"
+    if tvb(0, 1):uint() == VERSION_AUTH then
+        sub:add(f.authenticated, tvb(0, 1), true):set_generated()
+        sub:add(f.mac, tvb(12, 8))
+        sub:add_le(f.counter, tvb(20, 3))
+        sub:add_le(f.event_id, tvb(20, 2)):set_generated() -- what a legacy reader takes for the event id
+        sub:add(f.key_id, tvb(23, 1))
+        pinfo.cols.info = string.format("Signal %s %s auth counter %d key %d", serial, name, tvb(20, 3):le_uint(), tvb(23, 1):uint())
+        return true
+    end
     reserved(sub, tvb(12, 4))
     sub:add_le(f.sequence, tvb(16, 3))
     reserved(sub, tvb(19, 1))
     sub:add_le(f.event_id, tvb(20, 2))
     reserved(sub, tvb(22, 2))
-    pinfo.cols.protocol = "Signal"
     pinfo.cols.info = string.format("Signal %s %s seq %d event %d", serial, name, tvb(16, 3):le_uint(), tvb(20, 2):le_uint())
     return true
 end

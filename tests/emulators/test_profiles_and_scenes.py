@@ -76,8 +76,9 @@ def test_docs_list_every_profile_field():
 
     doc = (REPO / "docs" / "profiles.md").read_text()
     from emulators.profiles import ClockSpec, FalseCancelSpec, SourceProfile
+    from emulators.signal_trust import BwcAuthSpec, SourceAuthSpec
 
-    for cls in (BwcProfile, DvrProfile, SourceProfile, ClockSpec, FalseCancelSpec):
+    for cls in (BwcProfile, DvrProfile, SourceProfile, ClockSpec, FalseCancelSpec, BwcAuthSpec, SourceAuthSpec):
         for f in dataclasses.fields(cls):
             assert f".{f.name}`" in doc, f"docs/profiles.md lacks {cls.__name__}.{f.name}: run scripts/gen-profile-docs"
 

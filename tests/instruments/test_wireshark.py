@@ -140,6 +140,28 @@ def test_signal_heuristic_leaves_other_service_data_alone(tmp_path):
     assert [r["bwc_signal.serial"] for r in rows[1:]] == ["", ""]
 
 
+def test_signal_dissector_shows_the_authenticated_fields(tmp_path):
+    from protocols.signal_auth import AuthFrame, decode_auth_payload, device_key, emulation_agency_key, encode_auth_adv_data
+    path = tmp_path / "air.pcap"
+    capture = AirCapture(path, epoch_utc_ms=1_780_000_000_000)
+    key = device_key(emulation_agency_key("Springfield PD", 1), "X8CEW0001")
+    auth = encode_auth_adv_data(AuthFrame.for_event("X8CEW0001", Event.CEW_ARMED, 0x030201, 1), key)
+    legacy = encode_adv_data(SignalFrame.for_event("X8CEW0001", Event.CEW_ARMED, sequence=5, event_id=4))
+    for i, data in enumerate((auth, legacy)):
+        capture(Transmission(0.01 * i, "CEW", "C1:22:33:44:55:66", data, 37, (1.0, 0.0)))
+    capture.close()
+    fields = ("bwc_signal.version", "bwc_signal.serial", "bwc_signal.event", "bwc_signal.authenticated", "bwc_signal.mac",
+              "bwc_signal.counter", "bwc_signal.key_id", "bwc_signal.event_id", "bwc_signal.sequence", "_ws.col.Info")
+    rows = tshark(path, fields)
+    mac = decode_auth_payload(auth[7:]).mac.hex()
+    assert rows[0] == {"bwc_signal.version": "0x02", "bwc_signal.serial": "X8CEW0001", "bwc_signal.event": "CEW_ARMED",
+                       "bwc_signal.authenticated": rows[0]["bwc_signal.authenticated"], "bwc_signal.mac": mac,
+                       "bwc_signal.counter": str(0x030201), "bwc_signal.key_id": "1", "bwc_signal.event_id": str(0x0201),
+                       "bwc_signal.sequence": "", "_ws.col.Info": "Signal X8CEW0001 CEW_ARMED auth counter 197121 key 1"}
+    assert truthy(rows[0]["bwc_signal.authenticated"])
+    assert rows[1]["bwc_signal.counter"] == "" and rows[1]["bwc_signal.sequence"] == "5" and rows[1]["bwc_signal.event_id"] == "4"
+
+
 def test_bwc_wireshark_names_and_installs_the_shipped_dissectors(tmp_path):
     import subprocess
     import sys
