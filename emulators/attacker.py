@@ -18,8 +18,9 @@ from bumble import hci, ll
 
 from emulators.icp_attacker import IcpAttacker
 from emulators.air import ADV_CHANNELS, Air, AirController, Point, Transmission, static_random_address
-from protocols.signal import Event, SignalDecodeError, SignalFrame, decode_adv_data, encode_adv_data
-from protocols.signal_auth import forged_adverts
+from protocols.signal import (FLAGS_AD, SERVICE_DATA_HEADER, Event, SignalDecodeError, SignalFrame, decode_adv_data, encode_adv_data,
+                              find_signal_payload)
+from protocols.signal_auth import forged_adverts, is_authenticated
 from protocols.signal_fuzz import malformed_adverts
 
 MIN_INTERVAL_S = 0.020  # the fastest legal advertising interval (Core 5.x, Vol 6, Part B, 4.4.2.2.1)
@@ -71,13 +72,25 @@ class Attacker:
         """Forged adverts that claim ``serial``: a new event id, the sequence running on; when the
         adverts captured from it are authenticated, forged version-2 frames (counters above the
         captured one, guessed MACs: docs/signal-auth.md)."""
-        forged = forged_adverts(self.captured.get(serial, b""), event, count, seed)
+        forged = forged_adverts(self.captured.get(serial) or self._template(serial), event, count, seed)
         if forged is not None:
             return await self.send("spoof", forged, interval_s)
         rng = random.Random(f"spoof {self.name} {serial} {seed}")
         event_id, seq = rng.randrange(1, 1 << 16), rng.randrange(1 << 20)
         frames = (encode_adv_data(SignalFrame.for_event(serial, event, sequence=seq + i, event_id=event_id)) for i in range(count))
         return await self.send("spoof", frames, interval_s)
+
+    def _template(self, serial: str) -> bytes:
+        """Nothing captured from ``serial``: an authenticated advert captured from anyone, made
+        to claim it (the attacker knows the dialect, not the key), or nothing."""
+        for data in self.captured.values():
+            try:
+                payload = find_signal_payload(data)
+            except SignalDecodeError:
+                continue
+            if payload is not None and is_authenticated(payload):
+                return FLAGS_AD + SERVICE_DATA_HEADER + payload[:1] + serial.encode("ascii") + payload[10:]
+        return b""
 
     async def flood(self, senders: int, event: Event, count: int, interval_s: float, seed: int = 0) -> int:
         """``count`` adverts that claim ``senders`` made-up serials in turn (each a new entry in

@@ -63,7 +63,7 @@ class BwcEmulator:
             active=False, filter_duplicates=False,
             scan_interval=self.profile.scan_interval_ms, scan_window=self.profile.scan_window_ms,
         )
-        self._icp = await IcpEndpoint.open(self.serial, self._on_icp)
+        self._icp = await IcpEndpoint.open(self.serial, self._on_icp, auth=self.profile.icp_auth)
         await asyncio.sleep(self.profile.boot_s)
         await self.adv.advertise(SignalFrame.for_event(self.serial, Event.CAMERA_PRESENCE), self.profile.presence_interval_ms)
         self.core.power_on()

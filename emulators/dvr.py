@@ -66,7 +66,7 @@ class DvrEmulator:
         return [self.front, self.rear]
 
     async def start(self) -> None:
-        self.icp = await IcpEndpoint.open(self.serial, self._on_message)
+        self.icp = await IcpEndpoint.open(self.serial, self._on_message, auth=self.profile.icp_auth)
         if self.radio is not None:
             await self.radio.start()
             if self.profile.accepts_any_vehicle:  # defect: listens to every vehicle's Signal

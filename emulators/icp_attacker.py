@@ -3,7 +3,8 @@ device plugged into its switch. It sends, from its own address, ICP datagrams th
 come from someone else (the in-car protocol has no authentication, docs/incar-protocol.md):
 
 - ``forge-stop``: STOP_GROUP claiming a camera's (or the DVR's) serial;
-- ``forge-start``: RECORDING_STARTED claiming the vehicle's paired camera;
+- ``forge-start``: RECORDING_STARTED claiming the vehicle's paired camera (both as plain ICP1
+  and as ICP2 with a MAC under a key it guessed);
 - ``malformed``: junk (random bytes, truncated and bit-flipped messages), seeded.
 
 Its endpoint is opened inside the scene, so icp.pcap shows its datagrams, from its own port."""
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 
 from emulators.incar_net import Addr, IcpEndpoint
 from protocols.incar import FLAG_ACK_REQUESTED, IncarMessage, MessageType
+from protocols.incar_auth import encode_auth
 
 MIN_INTERVAL_S = 0.001
 
@@ -61,11 +63,16 @@ class IcpAttacker:
             await asyncio.sleep(max(interval_s, MIN_INTERVAL_S))
         return n
 
-    async def forge(self, kind: str, claimed: str, vehicle_id: str, utc_ms: int, to: Addr, count: int, interval_s: float) -> int:
+    async def forge(self, kind: str, claimed: str, vehicle_id: str, utc_ms: int, to: Addr, count: int, interval_s: float, seed: int = 0) -> int:
+        """``count`` forged datagrams, in turn plain ICP1 and ICP2 with a guessed MAC (the attacker
+        tries both dialects; it has no key)."""
         mtype = MessageType.STOP_GROUP if kind == "forge-stop" else MessageType.RECORDING_STARTED
         flags = FLAG_ACK_REQUESTED if mtype is MessageType.RECORDING_STARTED else 0
         message = IncarMessage(mtype, claimed, vehicle_id, utc_ms, 0x7000, 0, 0, flags)
-        return await self.send(kind, (message.encode() for _ in range(count)), to, interval_s)
+        rng = random.Random(f"icp forge {self.name} {seed}")
+        guessed = (encode_auth(message, rng.randrange(1 << 20, 1 << 31), rng.randbytes(32)) for _ in range(count))
+        datagrams = (message.encode() if i % 2 == 0 else next(guessed) for i in range(count))
+        return await self.send(kind, datagrams, to, interval_s)
 
     async def malformed(self, claimed: str, vehicle_id: str, utc_ms: int, to: Addr, count: int, interval_s: float, seed: int) -> int:
         like = IncarMessage(MessageType.RECORDING_STARTED, claimed, vehicle_id, utc_ms, 1).encode()

@@ -21,9 +21,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from protocols.incar import IncarDecodeError, IncarMessage, decode
+from protocols.incar_auth import IcpSigner, IcpVerifier, emulation_network_key, is_authenticated
 
 log = logging.getLogger(__name__)
 Addr = tuple[str, int]
@@ -60,23 +61,37 @@ class IcpCounters:
     warnings: int = 0  # warnings logged about malformed datagrams
 
 
+@dataclass(frozen=True)
+class IcpAuthSpec:
+    mode: Literal["legacy", "required"] = "legacy"  # required: sign every datagram (ICP2) and act only on verified ones (docs/incar-protocol.md)
+    agency: str = "emulated agency"  # whose in-car network key (derived from this name: not secret)
+    checks_mac: bool = True  # defect when false: forged ICP2 datagrams are accepted
+    replay_window: bool = True  # defect when false: replayed ICP2 datagrams are accepted
+
+
 @dataclass
 class IcpEndpoint(asyncio.DatagramProtocol):
     name: str
     on_message: Callable[[IncarMessage, Addr], None]
     log: deque[IcpLogEntry] = field(default_factory=lambda: deque(maxlen=LOG_KEEP))
     counters: IcpCounters = field(default_factory=IcpCounters)
+    auth: IcpAuthSpec = field(default_factory=IcpAuthSpec)
 
     def __post_init__(self) -> None:
+        required = self.auth.mode == "required"
+        key = emulation_network_key(self.auth.agency)
+        self.signer = IcpSigner(key) if required else None
+        self.verifier = IcpVerifier(key, self.auth.checks_mac, self.auth.replay_window) if required else None
         self.transport: asyncio.DatagramTransport | None = None
         self.tap: IcpTap | None = None
         self._next_warning = float("-inf")
         self._bad_unreported = 0
 
     @classmethod
-    async def open(cls, name: str, on_message: Callable[[IncarMessage, Addr], None], host: str = "127.0.0.1", port: int = 0) -> IcpEndpoint:
+    async def open(cls, name: str, on_message: Callable[[IncarMessage, Addr], None], host: str = "127.0.0.1", port: int = 0,
+                   auth: IcpAuthSpec | None = None) -> IcpEndpoint:
         loop = asyncio.get_running_loop()
-        endpoint = cls(name, on_message)
+        endpoint = cls(name, on_message, auth=auth or IcpAuthSpec())
         await loop.create_datagram_endpoint(lambda: endpoint, local_addr=(host, port))
         endpoint.tap = ICP_TAP.get()
         if endpoint.tap is not None:
@@ -94,11 +109,21 @@ class IcpEndpoint(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Addr) -> None:
         now = asyncio.get_running_loop().time()
         self.counters.rx += 1
-        try:
-            message = decode(data)
-        except IncarDecodeError as exc:
-            self._bad(now, addr, str(exc))
-            return
+        if self.verifier is not None:
+            if not is_authenticated(data):
+                self._bad(now, addr, "not authenticated (ICP2 required)")
+                return
+            checked, why = self.verifier.check(data)
+            if checked is None:
+                self._bad(now, addr, why)
+                return
+            message = checked
+        else:
+            try:
+                message = decode(data)
+            except IncarDecodeError as exc:
+                self._bad(now, addr, str(exc))
+                return
         self.log.append(IcpLogEntry(now, "rx", addr, message))
         self.on_message(message, addr)
 
@@ -120,7 +145,7 @@ class IcpEndpoint(asyncio.DatagramProtocol):
         now = asyncio.get_running_loop().time()
         self.counters.tx += 1
         self.log.append(IcpLogEntry(now, "tx", addr, message))
-        datagram = message.encode()
+        datagram = self.signer.sign(message) if self.signer is not None else message.encode()
         if self.tap is not None:
             self.tap.sent(now, self.address, addr, datagram)
         self.transport.sendto(datagram, addr)

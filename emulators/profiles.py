@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from emulators.incar_net import IcpAuthSpec
 from emulators.signal_trust import BwcAuthSpec, SourceAuthSpec
 from emulators.video import VideoFormat
 from schemas.names import INPUT_CONFIG, RUN_NAME, check_serial, matching
@@ -100,6 +101,7 @@ class BwcProfile:
     clock: ClockSpec = field(default_factory=ClockSpec)  # the camera's real-time clock
     video: VideoFormat = field(default_factory=lambda: VideoFormat(1280, 720, 10))  # recording format
     signal_auth: BwcAuthSpec = field(default_factory=BwcAuthSpec)  # authenticated Signal (docs/signal-auth.md)
+    icp_auth: IcpAuthSpec = field(default_factory=IcpAuthSpec)  # authenticated in-car messages, ICP2 (docs/incar-protocol.md)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class DvrProfile:
     clock: ClockSpec = field(default_factory=ClockSpec)  # the DVR's real-time clock
     signs_evidence: bool = True  # a signed SHA-256 manifest of each camera's evidence folder (INT-001)
     evidence_key: str = "enrolled"  # "enrolled"; "other": a valid key that is not the enrolled one (defect)
+    icp_auth: IcpAuthSpec = field(default_factory=IcpAuthSpec)  # authenticated in-car messages, ICP2 (docs/incar-protocol.md)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ async def _icp_attack(vs: VirtualScene, step: Step) -> str:
     if args["kind"] == "malformed":
         work = a.malformed(claimed, vehicle.vehicle_id, utc, to, count, interval, int(args.get("seed", 0)))
     else:
-        work = a.forge(str(args["kind"]), claimed, vehicle.vehicle_id, utc, to, count, interval)
+        work = a.forge(str(args["kind"]), claimed, vehicle.vehicle_id, utc, to, count, interval, int(args.get("seed", 0)))
     vs.background(work)
     return "started"
 

@@ -8,6 +8,9 @@
 -- ~/.local/lib/wireshark/plugins/. The filter name is bwc_icp: Wireshark's "icp" is the
 -- Internet Cache Protocol. A datagram of another length or magic is marked malformed; a wrong
 -- CRC is shown (bwc_icp.crc.status == 0) with an expert warning, as the endpoints drop it.
+-- ICP2 (authenticated, protocols/incar_auth.py): magic ICP2, 47 bytes, the same fields, then a
+-- 32-bit counter (bwc_icp.counter) and an 8-byte MAC (bwc_icp.mac) in place of the CRC; the MAC
+-- needs the agency's key, so it is shown, not checked.
 
 local icp = Proto("bwc_icp", "In-car protocol (bwc-harness ICP)")
 
@@ -29,9 +32,11 @@ local f = {
     reason_code = ProtoField.uint8("bwc_icp.reason_code", "Reason code", base.DEC),
     crc = ProtoField.uint32("bwc_icp.crc", "CRC-32", base.HEX),
     crc_status = ProtoField.uint8("bwc_icp.crc.status", "CRC status", base.DEC, CRC_STATUS),
+    counter = ProtoField.uint32("bwc_icp.counter", "Counter (ICP2)", base.DEC),
+    mac = ProtoField.bytes("bwc_icp.mac", "MAC (ICP2, HMAC-SHA-256/64, not checked here)"),
 }
 icp.fields = { f.magic, f.type, f.flags, f.ack_requested, f.sequence, f.sender, f.vehicle, f.event_ms, f.event_time,
-               f.reason_class, f.reason_code, f.crc, f.crc_status }
+               f.reason_class, f.reason_code, f.crc, f.crc_status, f.counter, f.mac }
 
 local e_crc = ProtoExpert.new("bwc_icp.crc.bad", "ICP CRC-32 mismatch (the endpoints drop this datagram)",
     expert.group.CHECKSUM, expert.severity.WARN)
@@ -39,7 +44,7 @@ local e_malformed = ProtoExpert.new("bwc_icp.malformed", "Not a valid ICP datagr
 local e_type = ProtoExpert.new("bwc_icp.type.unknown", "Unknown ICP message type", expert.group.MALFORMED, expert.severity.ERROR)
 icp.experts = { e_crc, e_malformed, e_type }
 
-local DATAGRAM_LEN, BODY_LEN = 39, 35
+local DATAGRAM_LEN, BODY_LEN, AUTH_LEN = 39, 35, 47
 
 -- CRC-32 as zlib computes it (reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF)
 local CRC_TABLE = {}
@@ -63,8 +68,9 @@ end
 function icp.dissector(tvb, pinfo, tree)
     pinfo.cols.protocol = "ICP"
     local sub = tree:add(icp, tvb())
-    if tvb:len() ~= DATAGRAM_LEN or tvb(0, 4):string() ~= "ICP1" then
-        sub:add_proto_expert_info(e_malformed, string.format("not ICP: %d bytes (ICP datagrams are %d, magic ICP1)", tvb:len(), DATAGRAM_LEN))
+    local v2 = tvb:len() == AUTH_LEN and tvb(0, 4):string() == "ICP2"
+    if not v2 and (tvb:len() ~= DATAGRAM_LEN or tvb(0, 4):string() ~= "ICP1") then
+        sub:add_proto_expert_info(e_malformed, string.format("not ICP: %d bytes (ICP datagrams are %d, magic ICP1; ICP2 %d)", tvb:len(), DATAGRAM_LEN, AUTH_LEN))
         pinfo.cols.info = "ICP (malformed)"
         return tvb:len()
     end
@@ -84,14 +90,21 @@ function icp.dissector(tvb, pinfo, tree)
     sub:add(f.event_time, tvb(25, 8), NSTime.new(seconds, nanos)):set_generated()
     sub:add(f.reason_class, tvb(33, 1))
     sub:add(f.reason_code, tvb(34, 1))
+    local ack = bit32.band(tvb(5, 1):uint(), 1) == 1 and " (ack requested)" or ""
+    local what = string.format("%s seq %d from %s vehicle %s%s", TYPES[kind] or string.format("type 0x%02x", kind),
+        tvb(6, 2):uint(), tvb(8, 9):string(), (tvb(17, 8):string():gsub("%s+$", "")), ack)
+    if v2 then
+        sub:add(f.counter, tvb(35, 4))
+        sub:add(f.mac, tvb(39, 8))
+        pinfo.cols.info = string.format("ICP2 %s counter %d", what, tvb(35, 4):uint())
+        return AUTH_LEN
+    end
     local wire = tvb(35, 4):uint()
     local good = crc32(tvb(0, BODY_LEN)) == wire
     local crc_item = sub:add(f.crc, tvb(35, 4))
     crc_item:add(f.crc_status, tvb(35, 4), good and 1 or 0):set_generated()
     if not good then crc_item:add_proto_expert_info(e_crc) end
-    local ack = bit32.band(tvb(5, 1):uint(), 1) == 1 and " (ack requested)" or ""
-    pinfo.cols.info = string.format("%s seq %d from %s vehicle %s%s%s", TYPES[kind] or string.format("type 0x%02x", kind),
-        tvb(6, 2):uint(), tvb(8, 9):string(), (tvb(17, 8):string():gsub("%s+$", "")), ack, good and "" or " [BAD CRC]")
+    pinfo.cols.info = what .. (good and "" or " [BAD CRC]")
     return DATAGRAM_LEN
 end
 

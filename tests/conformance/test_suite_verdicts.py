@@ -21,7 +21,7 @@ TESTED = {"PRE-001", "PRE-002", "PRE-003", "PRE-004", "AV-001", "ACT-001", "ACT-
           "TIME-001", "PWR-001", "RES-001", "INT-001", "SEC-003", "SEC-004"}
 # attack exposures of the legacy Signal (informative by default): pass where the attack did not
 # work, "exposed" where it did; the strict policy turns "exposed" into a failure
-EXPOSURES = {"SEC-001", "SEC-002"}
+EXPOSURES = {"SEC-001", "SEC-002", "SEC-005"}
 STRICT = REPO / "examples" / "policies" / "authenticated-triggers.yaml"
 GROUP = {"GRP-001"}  # measured only on targets that declare group recording
 PROFILES = {p.name: p for p in builtin_profiles()}
@@ -43,10 +43,10 @@ def test_reference_passes_and_writes_every_artifact(reference_run):
     report = json.loads((out / "report.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
     assert {k for k, v in verdicts.items() if v == "pass"} == TESTED | {"SEC-001"}
-    assert verdicts["SEC-002"] == "exposed"  # a forged advert claiming a listed CEW starts a legacy camera
+    assert verdicts["SEC-002"] == verdicts["SEC-005"] == "exposed"  # forged adverts / in-car starts start a legacy system
     assert all(v == "not-tested" for k, v in verdicts.items() if k not in TESTED | EXPOSURES)
-    assert report["summary"]["overall"] == "pass" and report["summary"]["exposed"] == 1
-    assert [e["subject"] for e in report["exposures"] if e["worked"]] == ["BWC-S X6SEC00S1"]
+    assert report["summary"]["overall"] == "pass" and report["summary"]["exposed"] == 2
+    assert sorted(e["subject"] for e in report["exposures"] if e["worked"]) == ["BWC-S X6SEC00S1", "DVR-CAR-2 F3ICP0021 front"]
     assert report["run"]["simulated_s"] >= 90
 
 
@@ -105,15 +105,16 @@ CAUGHT_BY = {
     "ACT-004": "cancel-anything", "ACT-005": "signal-stops", "ACT-006": "ignores-allow-list", "CHN-001": "dvr-unchained",
     "VEH-001": "no-debounce", "TIME-001": "clock-drift", "PWR-001": "no-power-safety", "RES-001": "low-res",
     "INT-001": "unsigned-evidence", "GRP-001": "group-slow-start", "SEC-003": "malformed-lockup", "SEC-004": "flood-evicts",
+    "SEC-001": "auth-accepts-replays", "SEC-002": "auth-ignores-mac", "SEC-005": "group-stop-from-bwc",
 }
 # exposures: a profile the attack works on, judged under the strict policy (where it fails)
-EXPOSED_ON = {"SEC-001": "no-cooldown", "SEC-002": "reference"}
+EXPOSED_ON = {"SEC-001": "no-cooldown", "SEC-002": "reference", "SEC-005": "reference"}
 SHARED_PROOF = {"PRE-001": "short-buffer"}  # the report tests' whole-suite run of it (below)
 ONLY = {"ACT-001": "act001_activation_rate"}  # of the requirement's tests, the one that catches this defect (the others: the matrix)
 
 
 def test_every_check_has_a_seeded_defect_in_make_test():
-    assert set(CAUGHT_BY) | set(SHARED_PROOF) == TESTED | GROUP
+    assert set(CAUGHT_BY) | set(SHARED_PROOF) == TESTED | GROUP | EXPOSURES
     assert all(rid in PROFILES[name].violates for rid, name in {**CAUGHT_BY, **SHARED_PROOF}.items())
     assert set(EXPOSED_ON) == EXPOSURES
 
@@ -157,7 +158,7 @@ def test_each_exposure_fails_under_the_strict_policy(rid, tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert {r["id"]: r["verdict"] for r in report["requirements"] if r["verdict"] != "not-tested"} == {rid: "fail"}
-    assert report["policy"]["name"] == "Authenticated triggers required" and report["policy"]["sha256"]
+    assert report["policy"]["name"] == "Authenticated triggers and in-car messages required" and report["policy"]["sha256"]
     assert any(e["requirement"] == rid and e["worked"] and e["verdict"] == "fail" for e in report["exposures"])
 
 

@@ -125,6 +125,25 @@ def test_every_icp_message_type_and_a_bad_crc(tmp_path):
     assert len(tshark(path, ("frame.number",), "bwc_icp.malformed")) == 1
 
 
+def test_icp2_shows_its_counter_and_mac(tmp_path):
+    from protocols.incar_auth import IcpSigner, emulation_network_key
+
+    path = tmp_path / "icp2.pcap"
+    capture = IcpCapture(path, epoch_utc_ms=1_780_000_000_000)
+    bwc, dvr = ("127.0.0.1", 40001), ("127.0.0.1", 40002)
+    capture.opened("X6WSK00A1", bwc)
+    capture.opened("F3WSK00A1", dvr)
+    signer = IcpSigner(emulation_network_key("Springfield PD"), counter=41)
+    message = IncarMessage(MessageType.RECORDING_STARTED, "X6WSK00A1", "CAR-A", 1_780_000_000_000, sequence=3, flags=1)
+    datagram = signer.sign(message)
+    capture.sent(0.1, bwc, dvr, datagram)
+    capture.close()
+    rows = tshark(path, ("bwc_icp.magic", "bwc_icp.type", "bwc_icp.sender", "bwc_icp.counter", "bwc_icp.mac"))
+    assert rows == [{"bwc_icp.magic": "ICP2", "bwc_icp.type": "2", "bwc_icp.sender": "X6WSK00A1", "bwc_icp.counter": "42",
+                     "bwc_icp.mac": datagram[-8:].hex()}]
+    assert not tshark(path, ("frame.number",), "bwc_icp.malformed")
+
+
 def test_signal_heuristic_leaves_other_service_data_alone(tmp_path):
     path = tmp_path / "air.pcap"
     capture = AirCapture(path, epoch_utc_ms=1_780_000_000_000)
