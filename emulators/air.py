@@ -17,6 +17,7 @@ scanning); a PDU is heard only if the receiver listens on its channel for its wh
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
@@ -30,12 +31,15 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-FT_PER_M = 3.28084
+from emulators.air_index import Node, ReceiverIndex, Still
+from emulators.air_model import FT_PER_M, PathLossModel
+
 _log = logging.getLogger("bumble.host")
 _clog = logging.getLogger("bumble.controller")
 
 Point = tuple[float, float]
 PositionFn = Callable[[float], Point]
+__all__ = ["FT_PER_M", "Node", "PathLossModel", "Still"]  # re-exported (emulators.air_model, emulators.air_index)
 
 ADV_CHANNELS = (37, 38, 39)
 LE_1M_S_PER_BYTE = 8e-6
@@ -49,54 +53,6 @@ REACH_SIGMAS = 8.0  # a receiver whose mean RSSI is this many fading deviations 
 def pdu_air_time_s(adv_data: bytes) -> float:
     """Air time of a legacy advertising PDU at LE 1M (31 bytes of AdvData: 376 us)."""
     return (ADV_PDU_OVERHEAD_BYTES + len(adv_data)) * LE_1M_S_PER_BYTE
-
-
-@dataclass(frozen=True)
-class PathLossModel:
-    """Log-distance path loss with per-packet Gaussian fading and random loss.
-
-    rssi(d) = tx_power - pl_1m - 10 * exponent * log10(d / 1 m) + N(0, fading_sigma)
-    A PDU is received when rssi >= sensitivity and a uniform draw >= loss_rate. The
-    sensitivity is derived so that the mean RSSI at ``nominal_range_ft`` equals it: that
-    distance is where half of the PDUs arrive (before random loss).
-    """
-
-    tx_power_dbm: float = 0.0
-    pl_1m_db: float = 40.0
-    exponent: float = 3.0
-    fading_sigma_db: float = 1.0
-    loss_rate: float = 0.05
-    nominal_range_ft: float = 30.0
-
-    def mean_rssi(self, distance_ft: float) -> float:
-        d_m = max(distance_ft / FT_PER_M, 0.3)
-        return self.tx_power_dbm - self.pl_1m_db - 10.0 * self.exponent * math.log10(d_m)
-
-    @property
-    def sensitivity_dbm(self) -> float:
-        return self.mean_rssi(self.nominal_range_ft)
-
-    def delivery_probability(self, distance_ft: float) -> float:
-        """Analytic probability that one PDU arrives at this distance."""
-        margin = self.mean_rssi(distance_ft) - self.sensitivity_dbm
-        if self.fading_sigma_db <= 0:
-            p = 1.0 if margin >= 0 else 0.0
-        else:
-            p = 0.5 * (1 + math.erf(margin / (self.fading_sigma_db * math.sqrt(2))))
-        return p * (1 - self.loss_rate)
-
-
-@dataclass
-class Node:
-    name: str
-    controller: AirController
-    position: PositionFn
-    kind: str = "radio"
-    rx_gain_db: float = 0.0  # a bench sniffer with a better antenna/receiver hears farther
-    tx_power_db: float = 0.0  # transmit power relative to the reference (negative: a weak transmitter)
-
-    def at(self, t: float) -> Point:
-        return self.position(t)
 
 
 @dataclass(frozen=True)
@@ -132,10 +88,6 @@ class AirStats:
     deliveries: list[Delivery] = field(default_factory=list)
 
 
-def _still(p: Point) -> PositionFn:
-    return lambda _t: p
-
-
 def distance_ft(a: Point, b: Point) -> float:
     return math.hypot(a[0] - b[0], a[1] - b[1])
 
@@ -143,7 +95,9 @@ def distance_ft(a: Point, b: Point) -> float:
 class Air(LocalLink):
     """A LocalLink that knows where every controller is (positions in feet)."""
 
-    def __init__(self, model: PathLossModel | None = None, *, seed: int = 0, keep_deliveries: bool = True) -> None:
+    def __init__(self, model: PathLossModel | None = None, *, seed: int = 0, keep_deliveries: bool = True, index: bool = True) -> None:
+        """``index``: try each PDU only on the receivers a spatial index says could be in reach
+        (emulators.air_index); without it, on every scanning radio. The results are identical."""
         super().__init__()
         self.model = model or PathLossModel()
         self.rng = random.Random(seed)
@@ -153,13 +107,19 @@ class Air(LocalLink):
         self.keep_deliveries = keep_deliveries
         self._adv_delay = random.Random(f"advDelay {seed}")
         self._reach: dict[float, float] = {}
+        self.index = ReceiverIndex(self.reach_ft) if index else None
 
     # -- topology ---------------------------------------------------------------------
     def place(self, controller: AirController, name: str, position: Point | PositionFn, kind: str = "radio", rx_gain_db: float = 0.0,
               tx_power_db: float = 0.0) -> Node:
-        fn: PositionFn = position if callable(position) else _still(position)
-        node = Node(name, controller, fn, kind, rx_gain_db, tx_power_db)
-        self.nodes[controller] = node
+        fn: PositionFn = position if callable(position) else Still(position)
+        old = self.nodes.get(controller)
+        if old is not None:
+            old._index = None  # replaced: only the new node files itself in the index
+        node = Node(name, controller, fn, kind, rx_gain_db, tx_power_db, seq=old.seq if old else len(self.nodes), index=self.index)
+        self.nodes[controller] = node  # dict order (placement order) is the order PDUs are tried in
+        if self.index is not None:
+            self.index.touch(node)
         return node
 
     def node(self, name: str) -> Node:
@@ -224,12 +184,22 @@ class Air(LocalLink):
         sens, sigma, loss = model.sensitivity_dbm, model.fading_sigma_db, model.loss_rate
         span = starts[-1] + air_s - now
         hx, hy = here
-        for controller, node in self.nodes.items():
-            if controller is sender_controller or not controller.le_scan_enable:
+        tx_db, reach_sq, index = sender.tx_power_db, self._reach_sq, self.index
+        if index is None:  # every scanning radio, in placement order
+            receivers = [node for node in self.nodes.values() if node.controller.le_scan_enable]
+        else:  # those that could be in reach, in placement order; the others are out of reach
+            receivers = index.near(here, tx_db, now)
+            left_out = index.scanning - len(receivers)
+            if sender_controller.le_scan_enable and sender not in receivers:
+                left_out -= 1
+            stats.out_of_reach += n * left_out
+        for node in receivers:
+            controller = node.controller
+            if controller is sender_controller:
                 continue
             at = node.at(now)
             dx, dy = at[0] - hx, at[1] - hy
-            if dx * dx + dy * dy > self._reach_sq(sender.tx_power_db + node.rx_gain_db):
+            if dx * dx + dy * dy > reach_sq(tx_db + node.rx_gain_db):
                 stats.out_of_reach += n  # cannot be received: no draw, no cost beyond this test
                 continue
             interval, window, since = controller.scan_timing
@@ -244,7 +214,7 @@ class Air(LocalLink):
             if not pdus:
                 continue
             d = math.hypot(dx, dy)
-            mean = sender.tx_power_db + node.rx_gain_db + model.mean_rssi(d)
+            mean = tx_db + node.rx_gain_db + model.mean_rssi(d)
             for t0, channel in pdus:
                 rssi = mean + (rng.gauss(0.0, sigma) if sigma > 0 else 0.0)
                 received = rssi >= sens and rng.random() >= loss
@@ -304,11 +274,18 @@ class AirController(Controller):
 
     def on_hci_le_set_extended_scan_enable_command(self, command: hci.HCI_LE_Set_Extended_Scan_Enable_Command):
         self._scanning_from(bool(command.enable))
-        return super().on_hci_le_set_extended_scan_enable_command(command)
+        return self._scan_state(super().on_hci_le_set_extended_scan_enable_command(command))
 
     def on_hci_le_set_scan_enable_command(self, command: hci.HCI_LE_Set_Scan_Enable_Command):
         self._scanning_from(bool(command.le_scan_enable))
-        return super().on_hci_le_set_scan_enable_command(command)
+        return self._scan_state(super().on_hci_le_set_scan_enable_command(command))
+
+    def _scan_state(self, result: hci.HCI_StatusReturnParameters) -> hci.HCI_StatusReturnParameters:
+        """bumble sets le_scan_enable only in the two commands above: the air's index files scanners only."""
+        air, node = self.link, getattr(self.link, "nodes", {}).get(self)
+        if isinstance(air, Air) and air.index is not None and node is not None:
+            air.index.touch(node)
+        return result
 
     def _scanning_from(self, enable: bool) -> None:
         """Scanning starts (parameters cannot change while it runs): its intervals begin now."""
@@ -322,6 +299,23 @@ class AirController(Controller):
             self.on_ll_advertising_pdu(packet)
         finally:
             self._rx_rssi = None
+
+    def on_advertising_pdu(self, pdu: ll.AdvInd | ll.AdvExtInd) -> None:
+        """A PDU the air delivered, to a plain extended scanner: the one report bumble sends
+        (it builds a scan response too; send_hci_packet drops it), serialised once per PDU with
+        the RSSI byte set per receiver: the same bytes reach the host, without the waste."""
+        rssi = self._rx_rssi
+        if (rssi is None or not isinstance(pdu, ll.AdvExtInd) or not self.le_scan_enable or self.pending_periodic_advertising_syncs
+                or self.established_periodic_advertising_syncs or self.pending_le_connection
+                or not self.le_features & hci.LeFeatureMask.LE_EXTENDED_ADVERTISING):
+            super().on_advertising_pdu(pdu)
+        elif _clog.isEnabledFor(logging.DEBUG) or not self.host or not -128 <= rssi <= 127:
+            self._to_host(_report(pdu, rssi))
+        else:
+            if _last_report[0] is not pdu:
+                _last_report[:] = [pdu, bytearray(bytes(_report(pdu, 0)))]
+            _last_report[1][_rssi_offset()] = rssi & 0xFF
+            asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(_last_report[1]))
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
         if self._rx_rssi is not None and isinstance(packet, hci.HCI_LE_Extended_Advertising_Report_Event):
@@ -338,10 +332,36 @@ class AirController(Controller):
             if not reports:
                 return
             packet = hci.HCI_LE_Extended_Advertising_Report_Event(reports)
+        self._to_host(packet)
+
+    def _to_host(self, packet: hci.HCI_Packet) -> None:
         if _clog.isEnabledFor(logging.DEBUG):
             super().send_hci_packet(packet)
         elif self.host:
             asyncio.get_running_loop().call_soon(self.host.on_packet, bytes(packet))
+
+
+def _report(pdu: ll.AdvExtInd, rssi: int) -> hci.HCI_LE_Extended_Advertising_Report_Event:
+    """The report bumble sends for a PDU, as AirController.send_hci_packet rewrites it."""
+    E = hci.HCI_LE_Extended_Advertising_Report_Event
+    direct = pdu.target_address
+    return E([E.Report(
+        event_type=E.EventType.LEGACY_ADVERTISING_PDU_USED, address_type=pdu.advertiser_address.address_type, address=pdu.advertiser_address,
+        primary_phy=hci.Phy.LE_1M, secondary_phy=hci.Phy.LE_1M, advertising_sid=0xFF, tx_power=E.TX_POWER_INFORMATION_NOT_AVAILABLE,
+        rssi=rssi, periodic_advertising_interval=0, direct_address_type=direct.address_type if direct else 0,
+        direct_address=direct or hci.Address.ANY, data=pdu.data)])
+
+
+_last_report: list = [None, bytearray()]  # the last PDU reported and its report's bytes (every receiver of an event gets the same PDU)
+
+
+@functools.cache
+def _rssi_offset() -> int:
+    """Where the RSSI byte is in a serialised report (the fields before it have fixed sizes)."""
+    pdu = ll.AdvExtInd(advertiser_address=hci.Address("C0:00:00:00:00:01"), data=b"")
+    a, b = bytes(_report(pdu, 0)), bytes(_report(pdu, -1))
+    (offset,) = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return offset
 
 
 class QuietHost(Host):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,13 @@ class Path2D:
 
     waypoints: tuple[tuple[float, float, float], ...]
 
+    @cached_property
+    def _times(self) -> tuple[float, ...]:  # read at every advert: not rebuilt per call
+        return tuple(p[0] for p in self.waypoints)
+
     def __call__(self, t: float) -> Point:
         w = self.waypoints
-        times = [p[0] for p in w]
-        i = bisect_right(times, t)
+        i = bisect_right(self._times, t)
         if i == 0:
             return (w[0][1], w[0][2])
         if i >= len(w):
@@ -39,6 +43,19 @@ class Path2D:
         (t0, x0, y0), (t1, x1, y1) = w[i - 1], w[i]
         f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
         return (x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+
+    def motion(self) -> tuple[float, float, float]:
+        """(start, end, speed): still before ``start`` and after ``end``, at most ``speed`` ft/s
+        in between (the air's index files a moving radio again before it can leave its cell)."""
+        w, times = self.waypoints, self._times
+        if list(times) != sorted(times):
+            return (-math.inf, math.inf, math.inf)  # not in time order: no bound
+        speed = 0.0
+        for (t0, x0, y0), (t1, x1, y1) in zip(w, w[1:]):
+            step = math.hypot(x1 - x0, y1 - y0)
+            if step:
+                speed = max(speed, step / (t1 - t0) if t1 > t0 else math.inf)
+        return (times[0], times[-1], speed)
 
 
 @dataclass(frozen=True)

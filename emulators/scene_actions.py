@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
+from emulators.air import Still
 from emulators.dvr import INPUT_EVENTS
 from protocols.signal import Event, SignalFrame, encode_adv_data
 from schemas.names import INPUT_CONFIG, Ident, Serial, one_of
@@ -114,7 +115,7 @@ async def _drop(vs: VirtualScene, step: Step) -> str:
     """The CEW stays where its carrier is now (dropped, thrown, left on a car's hood)."""
     node = vs.air.node(f"CEW-{_target(step)}")
     here = node.at(asyncio.get_running_loop().time())
-    node.position = lambda _t: here
+    node.position = Still(here)
     return "done"
 
 
