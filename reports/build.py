@@ -274,14 +274,21 @@ def build_report(results: RunResults, *, repo: Path | None = None, cover: dict |
 
 def exposures(catalogue: dict, measurements: list[Measurement]) -> list[dict]:
     """Every attack the suite tried on a device, and whether it worked (the report's "Attack
-    exposure" section): the measurements of quantity ``exposure``, in plain data."""
+    exposure" section), in plain data: the exposure measurements, and the attack requirements'
+    counts of recordings an attack started or facts of recordings it stopped."""
     out = []
     for m in measurements:
-        if m.quantity != "exposure":
-            continue
         req = catalogue.get(m.requirement)
+        if m.quantity == "exposure":
+            worked = bool(m.value)
+        elif getattr(req, "family", "") == "Attack resistance" and m.quantity == "recordings" and _numeric(m.value):
+            worked = float(m.value) > 0  # type: ignore[arg-type]
+        elif getattr(req, "family", "") == "Attack resistance" and m.quantity == "kept_recording" and isinstance(m.value, bool):
+            worked = not m.value
+        else:
+            continue
         out.append({"requirement": m.requirement, "question": getattr(req, "exposure", None) or "", "subject": m.subject, "device": m.device,
-                    "attack": m.name, "worked": bool(m.value), "verdict": m.verdict, "note": m.note})
+                    "attack": m.name, "worked": worked, "verdict": m.verdict, "note": m.note, "informative": m.quantity == "exposure"})
     return out
 
 

@@ -8,7 +8,7 @@ from html import escape
 
 from reports.svg import FONT, GREEN, GRID, INK, MUTED, PURPLE, RED
 
-CELL, ROW_LABEL_W, HEAD_H = 26, 330, 96
+CELL, ROW_LABEL_W, HEAD_H, LABEL_CHARS = 26, 420, 110, 62
 
 
 def exposure_matrix_svg(exposures: list[dict]) -> str:
@@ -17,16 +17,18 @@ def exposure_matrix_svg(exposures: list[dict]) -> str:
     rows = sorted({(e["requirement"], e["attack"]) for e in exposures})
     cols = sorted({e["subject"] for e in exposures})
     cell = {(e["requirement"], e["attack"], e["subject"]): e for e in exposures}
-    width, height = ROW_LABEL_W + CELL * len(cols) + 20, HEAD_H + CELL * len(rows) + 34
+    width, height = max(ROW_LABEL_W + CELL * len(cols) + 130, 640), HEAD_H + CELL * len(rows) + 34
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
            f'aria-label="attack exposure matrix" font-family="{FONT}">']
     for j, who in enumerate(cols):
         x = ROW_LABEL_W + CELL * j + CELL / 2
-        out.append(f'<text x="{x:.0f}" y="{HEAD_H - 6}" font-size="10" fill="{INK}" transform="rotate(-50 {x:.0f} {HEAD_H - 6})">{escape(who[:28])}</text>')
+        out.append(f'<text x="{x:.0f}" y="{HEAD_H - 6}" font-size="10" fill="{INK}" transform="rotate(-50 {x:.0f} {HEAD_H - 6})">{escape(who[:32])}</text>')
     for i, (rid, attack) in enumerate(rows):
         y = HEAD_H + CELL * i
-        out.append(f'<text x="{ROW_LABEL_W - 6}" y="{y + CELL / 2 + 4:.0f}" font-size="10.5" fill="{INK}" text-anchor="end">'
-                   f'{escape(rid)}: {escape(attack[:48])}</text>')
+        label = f"{rid}: {attack}"
+        label = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+        out.append(f'<text x="{ROW_LABEL_W - 6}" y="{y + CELL / 2 + 4:.0f}" font-size="10" fill="{INK}" text-anchor="end">'
+                   f'<title>{escape(rid)}: {escape(attack)}</title>{escape(label)}</text>')
         for j, who in enumerate(cols):
             e = cell.get((rid, attack, who))
             x = ROW_LABEL_W + CELL * j
@@ -39,10 +41,10 @@ def exposure_matrix_svg(exposures: list[dict]) -> str:
                        f'{escape(attack)}: {"worked" if e["worked"] else "did not work"}</title></rect>'
                        f'<text x="{x + CELL / 2}" y="{y + CELL / 2 + 5}" font-size="13" fill="white" text-anchor="middle">{mark}</text>')
     y = HEAD_H + CELL * len(rows) + 20
-    legend = ((GREEN, "✓ the attack did not work"), (PURPLE, "✗ it worked (informative)"), (RED, "✗ it worked; the policy fails it"))
+    legend = ((GREEN, "✓ the attack did not work"), (PURPLE, "✗ it worked (informative)"), (RED, "✗ it worked: fails"))
     for k, (colour, text) in enumerate(legend):
-        out.append(f'<rect x="{10 + 200 * k}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
-                   f'<text x="{26 + 200 * k}" y="{y}" font-size="10.5" fill="{MUTED}">{escape(text)}</text>')
+        out.append(f'<rect x="{10 + 190 * k}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
+                   f'<text x="{26 + 190 * k}" y="{y}" font-size="10.5" fill="{MUTED}">{escape(text)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -64,11 +66,10 @@ def exposure_section(report: dict) -> list[str]:
     out.append("<ul>")
     for (rid, attack), es in sorted(by_question.items()):
         worked = [e["subject"] for e in es if e["worked"]]
-        question = es[0].get("question") or ""
-        answer = (f'<b>yes</b>, on {len(worked)} of {len(es)} device(s): {escape(", ".join(worked))}' if worked
-                  else f"no, on any of {len(es)} device(s)")
-        out.append(f'<li><a href="#{escape(rid)}"><b>{escape(rid)}</b></a> {escape(attack)}'
-                   + (f' <span class="muted">({escape(question)})</span>' if question else "") + f": {answer}.</li>")
+        answer = (f'<b>worked</b> on {len(worked)} of {len(es)} device(s): {escape(", ".join(worked))}' if worked
+                  else f"did not work on any of {len(es)} device(s)")
+        kind = " <span class=muted>(informative exposure)</span>" if es[0].get("informative") else ""
+        out.append(f'<li><a href="#{escape(rid)}"><b>{escape(rid)}</b></a> {escape(attack)}{kind}: {answer}.</li>')
     out.append("</ul>")
     out.append(f"<figure>{exposure_matrix_svg(exposures)}<figcaption>Which attack worked on which device. Each cell is one attempt "
                "measured from the evidence and the air (a recording that started, a recording that stopped), not from what the device "

@@ -47,6 +47,7 @@ def test_reference_passes_and_writes_every_artifact(reference_run):
     assert all(v == "not-tested" for k, v in verdicts.items() if k not in TESTED | EXPOSURES)
     assert report["summary"]["overall"] == "pass" and report["summary"]["exposed"] == 2
     assert sorted(e["subject"] for e in report["exposures"] if e["worked"]) == ["BWC-S X6SEC00S1", "DVR-CAR-2 F3ICP0021 front"]
+    assert {e["requirement"] for e in report["exposures"]} == {f"SEC-00{k}" for k in range(1, 6)}
     assert report["run"]["simulated_s"] >= 90
 
 
