@@ -116,15 +116,19 @@ def test_sniffer_survives_an_ipv6_datagram():
     sniffer = IcpSniffer("lo", port)
     sniffer.start()
     try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s6:
-            s6.sendto(_started("X6TST00V6", "CAR-6").encode(), ("::1", port))
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s4:
-            s4.sendto(b"junk", ("127.0.0.1", port))
-            s4.sendto(_started("X6TST00V4", "CAR-4").encode(), ("127.0.0.1", port))
-        deadline = time.monotonic() + 5
-        # wait for the last datagram itself: on lo a capture may see a datagram twice (out and in)
-        while not any(x.message and x.message.sender_serial == "X6TST00V4" for x in list(sniffer.seen)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # the IPv6 datagram, junk, then an IPv4 one, again every 0.5 s until the capture has
+        # seen an IPv4 one after an IPv6 one (a busy CI machine can leave the capture thread
+        # behind: once was not always enough); on lo a datagram may be seen twice (out and in)
+        deadline = time.monotonic() + 30
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s6, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s4:
+            while time.monotonic() < deadline:
+                s6.sendto(_started("X6TST00V6", "CAR-6").encode(), ("::1", port))
+                s4.sendto(b"junk", ("127.0.0.1", port))
+                s4.sendto(_started("X6TST00V4", "CAR-4").encode(), ("127.0.0.1", port))
+                time.sleep(0.5)
+                names = [x.message.sender_serial for x in list(sniffer.seen) if x.message]
+                if "X6TST00V6" in names and "X6TST00V4" in names[names.index("X6TST00V6"):]:
+                    break
     finally:
         seen = sniffer.stop()
     got = [(x.src, x.message.sender_serial if x.message else x.error) for x in seen]
