@@ -4,6 +4,7 @@ loop, built, played step by step and shut down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -157,20 +158,21 @@ class VirtualScene:
     async def play(self) -> list[StepResult]:
         loop = asyncio.get_running_loop()
         anchored: list[asyncio.Task] = []
-        for step in self.spec.timeline:
-            delay = step.t - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if step.anchor is not None:
-                anchored.append(loop.create_task(self._anchored(step)))
-                continue
-            outcome = await self._do(step)
-            self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome))
-        remaining = self.spec.end_s - loop.time()
-        if remaining > 0:
-            await asyncio.sleep(remaining)
-        for task in anchored:
-            task.cancel()
+        try:
+            for step in self.spec.timeline:
+                delay = step.t - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if step.anchor is not None:
+                    anchored.append(loop.create_task(self._anchored(step)))
+                    continue
+                outcome = await self._do(step)
+                self.results.append(StepResult(step, loop.time(), self.clock.utc_ms(), outcome))
+            remaining = self.spec.end_s - loop.time()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+        finally:
+            await _settle(anchored)
         return self.results
 
     async def _anchored(self, step: Step) -> None:
@@ -218,3 +220,17 @@ class VirtualScene:
         await asyncio.sleep(0)
         if failure is not None:
             raise failure
+
+
+async def _settle(tasks: list[asyncio.Task]) -> None:
+    """Cancel the anchored steps still waiting and collect every outcome, also when the scene
+    is interrupted (a signal that landed in one of them has already stopped the run: its
+    exception is retrieved here, not left for the loop to print as never retrieved)."""
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    with contextlib.suppress(BaseException):
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()
