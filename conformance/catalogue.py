@@ -14,9 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from conformance.limits import Limit
+from schemas.names import format_version
 from schemas.yaml_input import InputError, read_yaml, validate
 
 CATALOGUE_PATH = Path(__file__).with_name("requirements.yaml")
@@ -70,15 +71,8 @@ class RequirementSpec(_Strict):
 
 
 class CatalogueFile(_Strict):
-    schema_: Annotated[str, Field(alias="schema")]
+    schema_: Annotated[str, Field(alias="schema"), AfterValidator(format_version(SCHEMA))]
     requirements: list[RequirementSpec]
-
-    @field_validator("schema_")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value != SCHEMA:
-            raise ValueError(f"expected {SCHEMA!r}, got {value!r}")
-        return value
 
 
 class Requirement:

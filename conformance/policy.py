@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from conformance.catalogue import load_catalogue
+from schemas.names import format_version
 from schemas.yaml_input import FieldProblem, InputError, read_yaml, validate
 
 SCHEMA = "bwc-policy/1"
@@ -35,17 +36,10 @@ class PolicyError(InputError):
 
 class PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    schema_: Annotated[str, Field(alias="schema")]
+    schema_: Annotated[str, Field(alias="schema"), AfterValidator(format_version(SCHEMA))]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=2000)] = ""
     fail_exposures: Literal["all"] | Annotated[list[Annotated[str, Field(pattern=r"^[A-Z]{2,5}-\d{3}$")]], Field(max_length=200)] = []
-
-    @field_validator("schema_")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        if value != SCHEMA:
-            raise ValueError(f"expected {SCHEMA!r}, got {value!r}")
-        return value
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,17 @@ def matching(pattern: str, rule: str) -> Callable[[str], str]:
     return check
 
 
+def format_version(expected: str) -> Callable[[str], str]:
+    """A validator of a file's ``schema:`` line: exactly this format version."""
+
+    def check(value: str) -> str:
+        if value != expected:
+            raise ValueError(f"expected {expected!r}, got {value!r}")
+        return value
+
+    return check
+
+
 def one_of(names: Iterable[str], what: str) -> Callable[[str], str]:
     known = tuple(names)
 
