@@ -24,10 +24,12 @@ def _started(cam, t0_ms: float, t1_ms: float) -> int:
     return max(clips, heard)
 
 
-def _attack_started(measure, rec, attacker: str) -> int:
-    steps = rec.steps_of("attack", attacker)
-    if not steps or not str(steps[0].get("outcome", "")).startswith("started"):
-        why = steps[0].get("outcome") if steps else "the step did not run"
+def _attack_started(measure, rec, attacker: str, action: str = "attack") -> int:
+    """When the attacker's first such step started; cannot measure if any of them did not start."""
+    steps = rec.steps_of(action, attacker)
+    refused = next((s for s in steps if not str(s.get("outcome", "")).startswith("started")), None)
+    if not steps or refused is not None:
+        why = refused.get("outcome") if refused is not None else "the step did not run"
         measure.cannot_measure(attacker, "attack", f"the attack could not be made: {why}")
     return int(steps[0]["t_utc_ms"])
 
@@ -154,9 +156,7 @@ def test_sec005_forged_and_malformed_incar_messages(scenarios, profile, measure)
     record = step_utc_ms(rec, "input", "CAR-1")
     stop = step_utc_ms(rec, "dvr_stop", "CAR-1")
     forged = int(measure.req.parameter("forged"))
-    for s in rec.steps_of("icp_attack", "NET"):
-        if not str(s.get("outcome", "")).startswith("started"):
-            measure.cannot_measure("NET", "in-car attack", f"the attack could not be made: {s.get('outcome')}")
+    _attack_started(measure, rec, "NET", "icp_attack")
     # 1. forged STOP_GROUP claiming CAR-1's camera, at CAR-1's DVR (and claiming the DVR, at a member)
     dvr1 = rec.dvr("CAR-1")
     started = started_in(dvr1.evidence, record, record + SEEN_S * 1000)

@@ -53,12 +53,9 @@ class IcpAttacker:
 
     async def send(self, kind: str, datagrams: Iterator[bytes], to: Addr, interval_s: float) -> int:
         endpoint = await self._open()
-        assert endpoint.transport is not None
         n = 0
         for n, data in enumerate(datagrams, 1):
-            if endpoint.tap is not None:
-                endpoint.tap.sent(asyncio.get_running_loop().time(), endpoint.address, to, data)
-            endpoint.transport.sendto(data, to)
+            endpoint.send_datagram(data, to)
             self.sent[kind] += 1
             await asyncio.sleep(max(interval_s, MIN_INTERVAL_S))
         return n

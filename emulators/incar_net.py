@@ -145,9 +145,14 @@ class IcpEndpoint(asyncio.DatagramProtocol):
         now = asyncio.get_running_loop().time()
         self.counters.tx += 1
         self.log.append(IcpLogEntry(now, "tx", addr, message))
-        datagram = self.signer.sign(message) if self.signer is not None else message.encode()
+        self.send_datagram(self.signer.sign(message) if self.signer is not None else message.encode(), addr)
+
+    def send_datagram(self, datagram: bytes, addr: Addr) -> None:
+        """Bytes as they are (an attacker's junk or forgery), past the capture tap."""
+        if self.transport is None:
+            return
         if self.tap is not None:
-            self.tap.sent(now, self.address, addr, datagram)
+            self.tap.sent(asyncio.get_running_loop().time(), self.address, addr, datagram)
         self.transport.sendto(datagram, addr)
 
     def close(self) -> None:

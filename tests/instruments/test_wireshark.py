@@ -100,12 +100,21 @@ def test_icp_dissector_prints_the_announcement_and_its_ack_on_the_scene_clock(sc
     assert abs(int(started["bwc_icp.event_time_ms"]) / 1000 - float(started["frame.time_epoch"])) < 1.0
 
 
+BWC_ADDR, DVR_ADDR = ("127.0.0.1", 40001), ("127.0.0.1", 40002)
+
+
+def _icp_capture(path: Path) -> IcpCapture:
+    """A capture that knows a camera and a DVR endpoint (written by hand, not by a scene)."""
+    capture = IcpCapture(path, epoch_utc_ms=1_780_000_000_000)
+    capture.opened("X6WSK00A1", BWC_ADDR)
+    capture.opened("F3WSK00A1", DVR_ADDR)
+    return capture
+
+
 def test_every_icp_message_type_and_a_bad_crc(tmp_path):
     path = tmp_path / "icp.pcap"
-    capture = IcpCapture(path, epoch_utc_ms=1_780_000_000_000)
-    bwc, dvr = ("127.0.0.1", 40001), ("127.0.0.1", 40002)
-    capture.opened("X6WSK00A1", bwc)
-    capture.opened("F3WSK00A1", dvr)
+    capture = _icp_capture(path)
+    bwc, dvr = BWC_ADDR, DVR_ADDR
     for i, kind in enumerate(MessageType):
         message = IncarMessage(kind, "X6WSK00A1", "CAR-A", 1_780_000_000_000 + i, sequence=i, reason_class=3, reason_code=2, flags=i % 2)
         capture.sent(0.1 * i, bwc, dvr, message.encode())
@@ -129,14 +138,11 @@ def test_icp2_shows_its_counter_and_mac(tmp_path):
     from protocols.incar_auth import IcpSigner, emulation_network_key
 
     path = tmp_path / "icp2.pcap"
-    capture = IcpCapture(path, epoch_utc_ms=1_780_000_000_000)
-    bwc, dvr = ("127.0.0.1", 40001), ("127.0.0.1", 40002)
-    capture.opened("X6WSK00A1", bwc)
-    capture.opened("F3WSK00A1", dvr)
+    capture = _icp_capture(path)
     signer = IcpSigner(emulation_network_key("Springfield PD"), counter=41)
     message = IncarMessage(MessageType.RECORDING_STARTED, "X6WSK00A1", "CAR-A", 1_780_000_000_000, sequence=3, flags=1)
     datagram = signer.sign(message)
-    capture.sent(0.1, bwc, dvr, datagram)
+    capture.sent(0.1, BWC_ADDR, DVR_ADDR, datagram)
     capture.close()
     rows = tshark(path, ("bwc_icp.magic", "bwc_icp.type", "bwc_icp.sender", "bwc_icp.counter", "bwc_icp.mac"))
     assert rows == [{"bwc_icp.magic": "ICP2", "bwc_icp.type": "2", "bwc_icp.sender": "X6WSK00A1", "bwc_icp.counter": "42",
