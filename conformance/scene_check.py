@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from conformance.catalogue import Requirement
 from conformance.incident_view import clip
 from conformance.limits import Limit, Verdict
-from emulators.air import distance_ft
+from emulators.air import ADV_DELAY_MAX_S, distance_ft
 from emulators.profiles import Profile
 from emulators.scene import SceneSpec
 from emulators.scene_runner import VirtualScene
@@ -42,6 +42,10 @@ UNAVAILABLE = {"sleep": "wake", "dock": "undock", "power_cut": None}  # step -> 
 ENDS_RECORDING = ("stop", "cancel", "stop_all", "power_cut", "dock")
 ATTACKER_PREFIX = "ATTACKER-"  # radio names of a scene's attackers (emulators/attacker.py)
 INPUT_SLACK_S = 5.0  # a vehicle input explains its own DVR starting this long after it (debounce, delayed-off)
+# A camera's first recording-started advert goes on the air up to one advDelay after it started
+# (Core Spec Vol 6 Part B 4.4.2.2), while its DVR hears it at once on the in-car network: a DVR
+# clip may start this much before the announcement it follows.
+ANNOUNCE_LAG_S = ADV_DELAY_MAX_S
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,7 @@ def _causes(vs: VirtualScene, cams: dict[str, _Camera], log: SignalLog, limits: 
                        for t, p in zip(b.times, b.positions)):
                     causes.append(f"{b.event.name} from {b.serial}" + (f" sent by {b.sender} (replayed or spoofed)" if _attack(b) else ""))
             mates = groups.get(cam.name, ())
-            if any(start - limits.group.value - 0.5 <= s <= start for m in mates for s in cams[m].starts if m != cam.name):
+            if any(start - limits.group.value - 0.5 <= s <= start + ANNOUNCE_LAG_S for m in mates for s in cams[m].starts if m != cam.name):
                 causes.append("a member of its recording group")
             if not cam.available(start) and "its record button" not in causes:
                 yield Row("cause", "ACT-003", f"BWC-{cam.name}", cam.profile.name, Verdict.FAIL,
@@ -258,24 +262,32 @@ def _dvrs(spec: SceneSpec, vs: VirtualScene, cams: dict[str, _Camera], limits: L
             who = f"DVR-{v.vehicle_id} {role.removeprefix('dvr-')}"
             for t_cam in paired.starts if paired is not None else []:
                 what = f"its camera BWC-{v.officer} announced a recording at {t_cam:.2f} s: "
-                if any(s + u < t_cam < stop for s, stop, u in clips):
+                if any(s + u + ANNOUNCE_LAG_S < t_cam < stop for s, stop, u in clips):
                     yield Row("DVR", "CHN-001", who, profile.name, Verdict.INFO, what + "the DVR was already recording")
                     continue
-                got = next(((s, u) for s, _, u in clips if s >= t_cam - u - 1e-3), None)
+                got = next(((s, u) for s, _, u in clips if s >= t_cam - u - ANNOUNCE_LAG_S), None)
                 value = None if got is None else got[0] - t_cam
                 verdict = Verdict.FAIL if got is None else lim.judge(value, got[1])
                 yield Row("DVR", "CHN-001", who, profile.name, verdict,
-                          what + ("the DVR exported no clip after it" if got is None else f"DVR clip starts {value:.3f} s later"), value, lim.describe())
+                          what + _dvr_lag(value), value, lim.describe())
             for s, _, u in clips:
                 causes = []
-                if paired and any(s - lim.value - u - 0.5 <= t <= s + u for t in paired.starts):
+                if paired and any(s - lim.value - u - 0.5 <= t <= s + u + ANNOUNCE_LAG_S for t in paired.starts):
                     causes.append(f"its camera BWC-{paired.name}")
                 if any(s - INPUT_SLACK_S <= t <= s + u for t in inputs):
                     causes.append("an input of its own vehicle")
-                if any(s - limits.group.value - u - 0.5 <= t <= s + u for m in members for t in cams[m].starts):
+                if any(s - limits.group.value - u - 0.5 <= t <= s + u + ANNOUNCE_LAG_S for m in members for t in cams[m].starts):
                     causes.append("a member of its recording group")
                 yield Row("cause", "CHN-001", who, profile.name, Verdict.PASS if causes else Verdict.FAIL,
                           f"clip starts at {s:.2f} s: " + (", ".join(causes) if causes else "no cause (its camera did not start, no input of its vehicle)"))
+
+
+def _dvr_lag(value: float | None) -> str:
+    if value is None:
+        return "the DVR exported no clip after it"
+    if value < 0:
+        return f"DVR clip starts {-value:.3f} s before the advert (within the camera's advDelay)"
+    return f"DVR clip starts {value:.3f} s later"
 
 
 def overall(rows: list[Row]) -> str:

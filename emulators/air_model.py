@@ -1,4 +1,5 @@
-"""The radio model of the air: log-distance path loss with per-packet fading and random loss."""
+"""The radio model of the air: log-distance path loss with per-packet fading and random loss,
+per-link shadowing and the receivers' co-channel capture threshold."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ class PathLossModel:
     A PDU is received when rssi >= sensitivity and a uniform draw >= loss_rate. The
     sensitivity is derived so that the mean RSSI at ``nominal_range_ft`` equals it: that
     distance is where half of the PDUs arrive (before random loss).
+
+    ``shadowing_sigma_db``: a per-link offset on top of the mean, drawn once per (sender,
+    receiver) pair (emulators/air_links.py); 0 by default: the conformance scenes are open
+    ground, scene files may set it. ``capture_db``: a PDU overlapped on its channel by others
+    survives at a receiver only when it is this much stronger than their summed level there
+    (emulators/air_collisions.py): 21 dB, the co-channel rejection the Core Specification asks
+    of an LE 1M receiver (Vol 6, Part A, 4.2: C/I co-channel 21 dB), i.e. a receiver that meets
+    the specification and no better.
     """
 
     tx_power_dbm: float = 0.0
@@ -24,6 +33,8 @@ class PathLossModel:
     fading_sigma_db: float = 1.0
     loss_rate: float = 0.05
     nominal_range_ft: float = 30.0
+    shadowing_sigma_db: float = 0.0
+    capture_db: float = 21.0
 
     def mean_rssi(self, distance_ft: float) -> float:
         d_m = max(distance_ft / FT_PER_M, 0.3)

@@ -12,9 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from emulators.air import Point
+from emulators.air import Obstacle, Point
 from emulators.profiles import ProfileError, builtin_names, get_profile
-from emulators.scene_schema import SCENE_ADAPTER, SceneDoc, check_references, expand_generators
+from emulators.scene_schema import SCENE_ADAPTER, AirDoc, SceneDoc, check_references, expand_generators
 from schemas.names import safe_name
 from schemas.yaml_input import Document, FieldProblem, InputError, Loc, read_yaml, validate
 
@@ -107,6 +107,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class AirSpec:
+    """A scene's radio environment: shadowing, capture threshold, obstacles."""
+
+    shadowing_sigma_db: float = 0.0
+    capture_db: float = 21.0
+    obstacles: tuple[Obstacle, ...] = ()
+
+
+@dataclass(frozen=True)
 class SceneSpec:
     name: str
     officers: tuple[OfficerSpec, ...]
@@ -119,6 +128,7 @@ class SceneSpec:
     boot_spread_s: float = 0.0  # devices power on at seeded times in [0, this)
     expect: tuple[str, tuple[str, ...]] | None = None  # ("pass"|"fail", failing devices): what --check should give
     attackers: tuple[AttackerSpec, ...] = ()
+    air: AirSpec | None = None  # the radio environment (default: open ground, PathLossModel's defaults)
 
     @property
     def profiles(self) -> set[str]:
@@ -230,7 +240,13 @@ def _spec(doc: SceneDoc, default_name: str) -> SceneSpec:
                     for s in doc.timeline), key=lambda s: s.t)
     return SceneSpec(doc.name or default_name, officers, vehicles, tuple(steps), doc.duration_s, doc.description, doc.epoch_utc_ms,
                      doc.profile, doc.boot_spread_s, (doc.expect.check, tuple(doc.expect.failing)) if doc.expect else None,
-                     tuple(AttackerSpec(a.name, a.position, a.tx_power_db) for a in doc.attackers))
+                     tuple(AttackerSpec(a.name, a.position, a.tx_power_db) for a in doc.attackers),
+                     _air(doc.air) if doc.air else None)
+
+
+def _air(doc: AirDoc) -> AirSpec:
+    return AirSpec(doc.shadowing_sigma_db, doc.capture_db,
+                   tuple(Obstacle(tuple(o.points), o.loss_db, o.closed, o.name) for o in doc.obstacles))
 
 
 def scene_from_dict(data: object, source: str = "<scene>", base: Path | None = None) -> SceneSpec:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,10 @@ class VirtualScene:
 
     def __post_init__(self) -> None:
         self.clock = SceneClock(self.spec.epoch_utc_ms)
-        self.air = Air(self.model, seed=self.seed)
+        air = self.spec.air
+        if air is not None:
+            self.model = replace(self.model, shadowing_sigma_db=air.shadowing_sigma_db, capture_db=air.capture_db)
+        self.air = Air(self.model, seed=self.seed, obstacles=air.obstacles if air else ())
         self.bwcs: dict[str, BwcEmulator] = {}
         self.sources: dict[tuple[str, str], SignalSourceEmulator] = {}  # (officer, "cew"|"holster")
         self.dvrs: dict[str, DvrEmulator] = {}

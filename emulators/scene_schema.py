@@ -63,6 +63,24 @@ class AttackerDoc(_Model):
     tx_power_db: Annotated[float, Field(ge=-30, le=30)] = 0.0  # relative to the reference transmitter
 
 
+class ObstacleDoc(_Model):
+    """A wall (two or more points, open) or a body (``closed``: a car, a building) that a link
+    crossing it loses ``loss_db`` through (docs/scenes.md)."""
+
+    name: str = ""
+    points: Annotated[list[tuple[Feet, Feet]], Field(min_length=2, max_length=64)]
+    loss_db: Annotated[float, Field(ge=0, le=60)]
+    closed: bool = False
+
+
+class AirDoc(_Model):
+    """The radio environment of the scene (emulators/air_model.py, air_links.py)."""
+
+    shadowing_sigma_db: Annotated[float, Field(ge=0, le=12)] = 0.0  # per-link log-normal shadowing
+    capture_db: Annotated[float, Field(ge=0, le=40)] = 21.0  # co-channel capture threshold (Core Spec: C/I 21 dB)
+    obstacles: Annotated[list[ObstacleDoc], Field(max_length=256)] = []
+
+
 class StepDoc(_Model):
     t: Seconds
     do: str  # each action's model narrows it to its name (the union's tag)
@@ -106,6 +124,7 @@ class SceneDoc(_Model):
     generate: Annotated[list[GeneratorDoc], Field(max_length=MAX_GENERATORS)] = []
     timeline: Annotated[list[StepUnion], Field(max_length=MAX_STEPS)] = []
     expect: ExpectDoc | None = None
+    air: AirDoc | None = None
     epoch_utc_ms: Annotated[int, Field(ge=EPOCH_RANGE_MS[0], le=EPOCH_RANGE_MS[1])] = DEFAULT_EPOCH_MS
 
     @field_validator("officers", "vehicles", "attackers", "timeline", "generate", mode="before")
@@ -172,6 +191,9 @@ def check_references(doc: SceneDoc) -> None:
         for loc, member in [(("vehicles", i, "officer"), v.officer)] + [(("vehicles", i, "group", j), m) for j, m in enumerate(v.group)]:
             if member is not None and member not in officers:
                 raise FieldProblem(loc, f"no officer named {member!r}")
+    for i, ob in enumerate(doc.air.obstacles if doc.air else ()):
+        if ob.closed and len(ob.points) < 3:
+            raise FieldProblem(("air", "obstacles", i, "points"), "a closed obstacle needs at least 3 points")
     attackers: set[str] = set()
     for i, a in enumerate(doc.attackers):
         if a.name in attackers or a.name in officers:

@@ -4,6 +4,8 @@ pseudo-header) and the in-car network (icp.pcap, Ethernet/IPv4/UDP), both on the
 from __future__ import annotations
 
 import contextlib
+import csv
+import datetime as dt
 import heapq
 import struct
 from collections.abc import Iterator
@@ -43,20 +45,30 @@ class AirCapture:
     advertising event), with the RSSI a sniffer at ``position`` would measure (mean path
     loss, no fading), timestamped in scene UTC. The air reports an event's later channels
     ahead of their time; records are held until nothing earlier can come, so the file is
-    in time order."""
+    in time order.
+
+    PDUs that overlapped in time on one channel (a collision wherever both reach a receiver)
+    are all kept, as they went on the air, and each overlapping pair is listed in a companion
+    table next to the capture (``air-collisions.csv``: both frame numbers, the channel, the
+    overlap, both RSSIs at the sniffer and which one a receiver there would decode, stronger by
+    the model's capture threshold, or neither)."""
 
     # an advertising event is reported at its start, with PDUs up to this much later: a record
     # this much older than the PDU being written can no longer be preceded by another event's
     HOLD_S = (len(ADV_CHANNELS) - 1) * (pdu_air_time_s(bytes(31)) + ADV_CHANNEL_GAP_S) + pdu_air_time_s(bytes(31))
+    COLUMNS = ("frame_a", "frame_b", "channel", "time_a_utc", "adva_a", "adva_b", "overlap_us", "rssi_a_dbm", "rssi_b_dbm", "sniffer_decodes")
 
     def __init__(self, path: Path, *, epoch_utc_ms: int, position: Point = (0.0, 0.0), model: PathLossModel | None = None) -> None:
         self.writer = PcapWriter(path)
+        self.collisions_path = path.with_name(f"{path.stem}-collisions.csv")
         self.epoch_s = epoch_utc_ms / 1000.0
         self.position = position
         self.model = model or PathLossModel()
         # the advertising event in progress: the same PDU and RSSI on every channel
         self._event: tuple[tuple[str, bytes, Point], float, bytes] = (("", b"", (0.0, 0.0)), 0.0, b"")
-        self._pending: list[tuple[float, int, bytes]] = []  # (t, arrival order, record), a heap
+        self._pending: list[tuple[float, int, bytes, list[int]]] = []  # (t, arrival order, record, [frame number]), a heap
+        self._recent: list[tuple[float, float, int, str, float, list[int]]] = []  # (t0, t1, channel, AdvA, RSSI, [frame]) that may overlap
+        self._overlaps: list[tuple[list[int], list[int], int, float, str, str, float, float, float]] = []
         self._count = 0
 
     def __call__(self, tx: Transmission) -> None:
@@ -68,16 +80,41 @@ class AirCapture:
             self._event = (key, rssi, packet)
         pending = self._pending
         while pending and pending[0][0] <= tx.t - self.HOLD_S:
-            t, _, record = heapq.heappop(pending)
-            self.writer.write(self.epoch_s + t, record)
+            self._write(*heapq.heappop(pending))
         self._count += 1
-        heapq.heappush(pending, (tx.t, self._count, phdr_header(adv_channel=tx.channel, rssi_dbm=rssi) + packet))
+        slot = [0]
+        heapq.heappush(pending, (tx.t, self._count, phdr_header(adv_channel=tx.channel, rssi_dbm=rssi) + packet, slot))
+        t1 = tx.t + pdu_air_time_s(tx.adv_data)
+        recent = [r for r in self._recent if r[1] > tx.t - self.HOLD_S]
+        for t0_b, t1_b, channel, address, rssi_b, slot_b in recent:
+            if channel == tx.channel and t0_b < t1 and tx.t < t1_b:
+                first, second = ((t0_b, address, rssi_b, slot_b), (tx.t, tx.address, rssi, slot)) if t0_b <= tx.t else \
+                    ((tx.t, tx.address, rssi, slot), (t0_b, address, rssi_b, slot_b))
+                overlap = min(t1, t1_b) - max(tx.t, t0_b)
+                self._overlaps.append((first[3], second[3], channel, first[0], first[1], second[1], overlap, first[2], second[2]))
+        recent.append((tx.t, t1, tx.channel, tx.address, rssi, slot))
+        self._recent = recent
+
+    def _write(self, t: float, _order: int, record: bytes, slot: list[int]) -> None:
+        self.writer.write(self.epoch_s + t, record)
+        slot[0] = self.writer.records
 
     def close(self) -> None:
         while self._pending:
-            t, _, record = heapq.heappop(self._pending)
-            self.writer.write(self.epoch_s + t, record)
+            self._write(*heapq.heappop(self._pending))
         self.writer.close()
+        capture_db = self.model.capture_db
+        with self.collisions_path.open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(self.COLUMNS)
+            for slot_a, slot_b, channel, t_a, adva_a, adva_b, overlap, rssi_a, rssi_b in self._overlaps:
+                decodes = "a" if rssi_a - rssi_b >= capture_db else "b" if rssi_b - rssi_a >= capture_db else "neither"
+                when = dt.datetime.fromtimestamp(self.epoch_s + t_a, dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+                out.writerow((slot_a[0], slot_b[0], channel, when, adva_a, adva_b, round(overlap * 1e6, 1), round(rssi_a, 1), round(rssi_b, 1), decodes))
+
+    @property
+    def overlaps(self) -> int:
+        return len(self._overlaps)
 
 
 def _checksum(data: bytes) -> int:

@@ -70,6 +70,9 @@ def cmd_scene(args: argparse.Namespace) -> int:
             print(f"  expected by the scene file: {expectation(spec, rows)}")
     page = write_page(out, spec, events, positions, rows, vs)
     (out / "scene.json").write_text(json.dumps(scene_summary(spec, vs, rows, verdict), indent=1) + "\n")
+    air = air_counts(vs)
+    print(f"  air: {air['pdus']:,} PDUs, {air['receptions']:,} receptions; {air['overlaps']:,} PDU pairs overlapped on a channel "
+          f"(air-collisions.csv): {air['collided']:,} receptions lost, {air['captured']:,} captured")
     print(f"  {len(events)} events in {time.perf_counter() - wall:.1f} s wall; map and timeline: {page}")
     return EXIT_FAIL if verdict == "fail" else EXIT_OK
 
@@ -102,12 +105,17 @@ def scene_summary(spec: SceneSpec, vs: VirtualScene, rows: list[Row] | None, ver
     devices += [{"device": f"DVR-{v.vehicle_id}", "serial": v.dvr_serial, "profile": vs.profile_of(v.profile).name,
                  "vendor": vs.profile_of(v.profile).dvr.vendor} for v in spec.vehicles]
     out: dict = {"schema": "bwc-scene-result/1", "scene": spec.name, "officers": len(spec.officers), "vehicles": len(spec.vehicles),
-                 "simulated_s": spec.end_s, "devices": devices}
+                 "simulated_s": spec.end_s, "devices": devices, "air": air_counts(vs)}
     if rows is not None:
         out["check"] = {"verdict": verdict, "rows": [r.plain() for r in rows]}
         if spec.expect is not None:
             out["check"]["expected"] = expectation(spec, rows)
     return out
+
+
+def air_counts(vs: VirtualScene) -> dict[str, int]:
+    st = vs.air.stats
+    return {"pdus": st.transmitted, "receptions": st.delivered, "overlaps": st.overlaps, "collided": st.collided, "captured": st.captured}
 
 
 def prepare_out(out: Path) -> Path:

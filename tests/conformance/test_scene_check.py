@@ -49,9 +49,10 @@ def _failing(result: dict) -> set[tuple[str, str]]:
     ("late-activation", {("ACT-001", "BWC-A"), ("ACT-001", "BWC-B"), ("ACT-001", "BWC-C")}),
     ("short-range", {("ACT-001", "BWC-C")}),
     ("wakes-on-signal", {("ACT-003", "BWC-E")}),
-    # each DVR follows the next cruiser's camera: CAR-A starts with B (before A announced), CAR-B
-    # never starts (D did not), CAR-D starts with A
-    ("dvr-cross-wired", {("CHN-001", "DVR-CAR-A"), ("CHN-001", "DVR-CAR-B"), ("CHN-001", "DVR-CAR-D")}),
+    # each DVR follows the next cruiser's camera: CAR-B never starts (D did not), CAR-D starts
+    # with A while D never started; CAR-A starts with B, which the air cannot tell from A here
+    # (A, B and C start in the same millisecond, and A's advert goes out up to one advDelay later)
+    ("dvr-cross-wired", {("CHN-001", "DVR-CAR-B"), ("CHN-001", "DVR-CAR-D")}),
     ("dvr-unchained", {("CHN-001", "DVR-CAR-A"), ("CHN-001", "DVR-CAR-B")}),
     ("dvr-slow-start", {("CHN-001", "DVR-CAR-A"), ("CHN-001", "DVR-CAR-B")}),
 ])
@@ -86,13 +87,18 @@ def test_allow_list_per_device_profile(tmp_path):
 
 
 def test_group_members_follow(tmp_path):
-    """watchguard-like DVRs record as a group: D (45 ft) starts because A, a member, did."""
-    scene = {**PROBE, "vehicles": [{**PROBE["vehicles"][0], "group": ["A", "D"]}]}
+    """watchguard-like DVRs record as a group: D, moved to 80 ft (beyond the air's reach of
+    the CEW, so that nothing but the group can start it), starts because A, a member, did."""
+    officers = [{**o, "position": [80, 0]} if o["name"] == "D" else o for o in PROBE["officers"]]
+    scene = {**PROBE, "officers": officers, "vehicles": [{**PROBE["vehicles"][0], "group": ["A", "D"]}]}
     for profile, ok in (("watchguard-like", True), ("group-slow-start", False)):
         (tmp_path / profile).mkdir()
         code, result = _check(tmp_path / profile, scene, profile)
         group = [r for r in result["check"]["rows"] if r["rule"] == "group"]
-        assert [r["device"] for r in group] == ["BWC-D"] and all(r["verdict"] != "fail" for r in group) is ok, group
+        # one member is judged against the other; which announced first on the air can go either
+        # way when D follows at once (each first advert goes out up to one advDelay late)
+        assert len(group) == 1 and (group[0]["verdict"] != "fail") is ok, group
+        assert ok or group[0]["device"] == "BWC-D", group
         assert (code == 0) is ok
 
 
