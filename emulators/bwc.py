@@ -42,7 +42,7 @@ class BwcEmulator:
     ignored: deque[tuple[float, str, str]] = field(default_factory=lambda: deque(maxlen=KEEP_HEARD))  # (t, sender, why), the latest
 
     def __post_init__(self) -> None:
-        self.adv = SignalAdvertiser(self.device, self.serial)
+        self.adv = SignalAdvertiser(self.device, self.serial, channels=self.profile.adv_channels)
         self.signal_gate = SignalGate(self.profile.signal_auth)  # authenticated Signal (docs/signal-auth.md)
         self._pending_activation: asyncio.TimerHandle | None = None
         self._status_task: asyncio.Task | None = None

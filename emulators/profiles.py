@@ -91,6 +91,7 @@ class BwcProfile:
     status_burst_s: float = 5.0  # how long the recording-started adverts last
     scan_interval_ms: float = 60.0  # BLE scan interval 2.5..10240, one channel each (assumed: no vendor publishes it)
     scan_window_ms: float = 60.0  # listening at the start of each interval, 2.5..scan_interval_ms (equal: continuous)
+    adv_channels: tuple[int, ...] = (37, 38, 39)  # its advertising channel map: each event on these channels, in order
     notify_dvr: bool = True  # announce recordings to the paired DVR over the in-car network
     group_stop_allowed: bool = False  # defect: a member BWC's stop stops the whole group
     write_at_stop: bool = False  # defect: clip held in memory until stop
@@ -114,6 +115,7 @@ class SourceProfile:
     idle_interval_ms: float = 1000.0  # presence advert interval between events (CEW only)
     burst_interval_ms: float = 50.0  # advert interval during an event burst (20/s)
     burst_s: float = 30.0  # how long an event's burst lasts
+    adv_channels: tuple[int, ...] = (37, 38, 39)  # its advertising channel map: each event on these channels, in order
     tx_power_dbm: float = 0.0  # transmit power relative to the reference (negative: weaker, shorter range)
     signal_auth: SourceAuthSpec = field(default_factory=SourceAuthSpec)  # authenticated Signal (docs/signal-auth.md)
 
@@ -206,6 +208,10 @@ def _check_ranges(obj, where: str) -> None:
             raise ProfileError(f"{where}.scan_window_ms: {obj.scan_window_ms} ms is outside 2.5 ms..scan_interval_ms")
         if abs(obj.av_drift_ppm) > 100_000:
             raise ProfileError(f"{where}.av_drift_ppm: must be within +-100000 ppm")
+    if isinstance(obj, (BwcProfile, SourceProfile)):
+        ch = obj.adv_channels
+        if not ch or any(c not in (37, 38, 39) for c in ch) or len(set(ch)) != len(ch):
+            raise ProfileError(f"{where}.adv_channels: {list(ch)} is not a channel map: one to three of 37, 38, 39, each once")
     if isinstance(obj, (BwcProfile, DvrProfile)) and obj.evidence_key not in EVIDENCE_KEYS:
         raise ProfileError(f"{where}.evidence_key: {obj.evidence_key!r} is not one of {', '.join(EVIDENCE_KEYS)}")
     if isinstance(obj, SourceProfile):

@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bumble.device import AdvertisingEventProperties, AdvertisingParameters, AdvertisingSet, Device
+from bumble.device import AdvertisingChannelMap, AdvertisingEventProperties, AdvertisingParameters, AdvertisingSet, Device
 
 from protocols.signal import SignalFrame, encode_adv_data
 
 
-def adv_params(interval_ms: float) -> AdvertisingParameters:
+ALL_CHANNELS = (37, 38, 39)
+
+
+def adv_params(interval_ms: float, channels: tuple[int, ...] = ALL_CHANNELS) -> AdvertisingParameters:
+    channel_map = AdvertisingChannelMap(0)
+    for c in channels:
+        channel_map |= AdvertisingChannelMap(1 << (c - 37))
     return AdvertisingParameters(
         advertising_event_properties=AdvertisingEventProperties(is_connectable=False, is_scannable=False, is_legacy=True),
         primary_advertising_interval_min=interval_ms,
         primary_advertising_interval_max=interval_ms,
+        primary_advertising_channel_map=channel_map,
     )
 
 
@@ -26,10 +33,12 @@ class SignalAdvertiser:
     With ``sign`` (emulators.signal_trust.source_signer) the payloads go out authenticated,
     the sequence being their counter (docs/signal-auth.md)."""
 
-    def __init__(self, device: Device, serial: str, sign: Callable[[SignalFrame], bytes] | None = None) -> None:
+    def __init__(self, device: Device, serial: str, sign: Callable[[SignalFrame], bytes] | None = None,
+                 channels: tuple[int, ...] = ALL_CHANNELS) -> None:
         self.device = device
         self.serial = serial
         self.sign = sign
+        self.channels = channels  # the advertising channel map
         self._set: AdvertisingSet | None = None
         self.sequence = 0
         self.current: SignalFrame | None = None
@@ -42,7 +51,7 @@ class SignalAdvertiser:
             self.current = frame
             await self._stop()
             self._set = await self.device.create_advertising_set(
-                advertising_parameters=adv_params(interval_ms), advertising_data=self.sign(frame) if self.sign else encode_adv_data(frame)
+                advertising_parameters=adv_params(interval_ms, self.channels), advertising_data=self.sign(frame) if self.sign else encode_adv_data(frame)
             )
 
     async def stop(self) -> None:

@@ -25,7 +25,7 @@ class SignalSourceEmulator:
     events: list[tuple[float, Event, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.adv = SignalAdvertiser(self.device, self.serial, source_signer(self.serial, self.profile.signal_auth))
+        self.adv = SignalAdvertiser(self.device, self.serial, source_signer(self.serial, self.profile.signal_auth), self.profile.adv_channels)
         self._event_id = 0
         self._burst_task: asyncio.Task | None = None
 

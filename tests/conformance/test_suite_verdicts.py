@@ -3,6 +3,7 @@ the requirements it declares, through the real CLI and the real report."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -97,6 +98,31 @@ def test_pcap_dissects_in_tshark(reference_run):
     assert count("btcommon.eir_ad.entry.uuid_16 == 0xfe6c") == total
     assert count("btle.crc.incorrect") == 0
     assert count("btle_rf.signal_dbm < 0") == total
+    # each advertising event on 37, 38 and 39 in turn; events of a sender advInterval + advDelay
+    # apart (no grid); no two PDUs on one channel at once unless air-collisions.csv lists the pair
+    rows = subprocess.run([tshark, "-r", pcap, "-T", "fields", "-E", "separator=,", "-e", "frame.number", "-e", "frame.time_epoch",
+                           "-e", "btle_rf.channel", "-e", "btle.advertising_address", "-e", "frame.len"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    frames = [(int(n), float(t), int(c), a, int(size)) for n, t, c, a, size in (r.split(",") for r in rows)]
+    rf = {0: 37, 12: 38, 39: 39}  # RF channel numbers of the advertising channels
+    by_sender: dict[str, list] = {}
+    for f in frames:
+        by_sender.setdefault(f[3], []).append(f)
+    for sender, pdus in by_sender.items():
+        triples = [pdus[i:i + 3] for i in range(0, len(pdus) - 2, 3)]
+        assert all([rf[x[2]] for x in t] == [37, 38, 39] for t in triples[:50]), sender
+        gaps = {round(b[0][1] - a[0][1], 4) for a, b in zip(triples, triples[1:50])}
+        assert len(gaps) > 5, f"{sender}: advertising events on a grid"
+    marked = {(int(r["frame_a"]), int(r["frame_b"])) for r in csv.DictReader((out / "air-collisions.csv").open())}
+    overlapping = set()
+    for i, a in enumerate(frames):
+        air_s = (a[4] - 10 + 1) * 8e-6  # frame.len less the 10-byte pseudo-header, plus the preamble, at 8 us a byte
+        for b in frames[i + 1:i + 40]:
+            if b[1] - a[1] >= air_s - 1e-6:
+                break
+            if b[2] == a[2]:
+                overlapping.add((a[0], b[0]))
+    assert overlapping <= marked and marked, "every pair of PDUs on one channel at once is in the companion table"
 
 
 # make test proves every check on one seeded defect (the one whose procedure costs least);
@@ -150,6 +176,20 @@ def test_each_check_catches_its_seeded_defect(rid, tmp_path):
     verdicts = {r["id"]: r["verdict"] for r in report["requirements"]}
     assert {k for k, v in verdicts.items() if v == "fail"} == {rid}, f"{name}: {verdicts}"
     assert not any(v == "error" for v in verdicts.values())
+
+
+@pytest.mark.parametrize("name", ["cew-one-channel", "long-scan-interval"])
+def test_act001_judges_each_source_by_the_channels_it_advertises_on(name, tmp_path):
+    """A CEW and holster on channel 37 only fail ACT-001 (a camera that scans continuously in
+    long intervals, as the Core Specification allows, sits on 38 or 39 longer than the limit);
+    such a camera (long-scan-interval, conformant) passes it with sources on all three."""
+    proc = _run(tmp_path / "run", "--profile", name, "--seed", "0", "--no-pdf", "--select", "act001_every_source")
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    verdicts = {r["id"]: r["verdict"] for r in report["requirements"] if r["verdict"] != "not-tested"}
+    assert verdicts == {"ACT-001": "fail" if PROFILES[name].violates else "pass"}, proc.stdout
+    act = next(r for r in report["requirements"] if r["id"] == "ACT-001")
+    maps = [m for m in act["measurements"] if "on 37, 38 and 39" in m["name"]]
+    assert len(maps) == 4 and all(m["verdict"] == ("fail" if PROFILES[name].violates else "pass") for m in maps)
 
 
 def test_each_exposure_fails_under_the_strict_policy(tmp_path):
