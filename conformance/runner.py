@@ -13,7 +13,9 @@ from conformance.catalogue import requirement
 from conformance.scenarios import MAIN, SCENARIOS, SWEEP, SWEEP_BEYOND_FT, SWEEP_IN_RANGE_FT, sweep_trial
 from conformance.statistics import RateDecision, decide_rate
 from emulators.profiles import Profile
-from fixtures.roles import IncidentRecord
+from fixtures.roles import IncidentRecord, announcements, first_after
+from instruments.air_import import import_capture
+from protocols.signal import SignalFrame
 from fixtures.targets import Target
 
 
@@ -83,9 +85,12 @@ class ScenarioRunner:
     # -- ACT-001 activation rate vs distance ----------------------------------------------------
     def sweep(self) -> SweepResult:
         """Independent trials (fresh air, own seed), each a CEW event with one camera at every
-        sweep distance; a camera activated in a trial when the harness heard its
-        recording-started advert within the ACT-001 latency limit. Trials are added in looks
-        until every band is decided (decide_rate) or the catalogue's number of looks is spent."""
+        sweep distance; a camera activated in a trial when its first recording-started advert
+        went on the air within the ACT-001 latency limit, read from the trial's air capture
+        (every PDU transmitted, collided ones kept). Not from a harness receiver: ten cameras
+        that one CEW PDU starts together collide at any one receiver, and the harness's own
+        arrangement would be charged to the device. Trials are added in looks until every band
+        is decided (decide_rate) or the catalogue's number of looks is spent."""
         if not self.target.plays(SWEEP.name):
             raise NotOnTarget(f"the activation-rate sweep needs repeated trials, which {self.target.kind} target {self.target.name!r} does not play")
         if "sweep" not in self._done:
@@ -116,10 +121,12 @@ class ScenarioRunner:
             for _ in range(per_look):
                 out = self.out / "scenarios" / "sweep" / f"trial-{trial:02d}"
                 seed = self.seed * 1000 + trial
-                rec = self.target.play(SWEEP.name, sweep_trial(self.profile, trial), profile, out, seed=seed, observe=True)
+                rec = self.target.play(SWEEP.name, sweep_trial(self.profile, trial), profile, out, seed=seed, observe=False)
+                on_air = first_announced_on_air(rec)
                 for cam in rec.cameras:
                     d = float(int(cam.label[1:]))
-                    latency = None if cam.status_advert_utc_ms is None else (cam.status_advert_utc_ms - rec.stimulus_utc_ms) / 1000
+                    started = on_air.get(cam.serial)
+                    latency = None if started is None else (started - rec.stimulus_utc_ms) / 1000
                     latencies[d].append(latency)
                     table.append({"trial": trial, "seed": seed, "distance_ft": d, "camera": cam.serial,
                                   "activated": latency is not None and latency <= limit_s, "latency_s": latency})
@@ -138,6 +145,20 @@ class ScenarioRunner:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "trials.json").write_text(json.dumps(table, indent=1) + "\n")
         return result
+
+
+def first_announced_on_air(rec: IncidentRecord) -> dict[str, int]:
+    """Per camera serial: when (harness clock, ms) its first recording-started advertising event
+    at or after the stimulus began on the air, from the run's capture of every PDU."""
+    sightings: dict[str, list[tuple[int, SignalFrame]]] = {}
+    for advert in import_capture(Path(rec.artifacts["pcap"])).adverts:
+        sightings.setdefault(advert.frame.serial, []).append((round(advert.t_ms), advert.frame))
+    out: dict[str, int] = {}
+    for serial, seen in sightings.items():
+        first = first_after(announcements(seen), rec.stimulus_utc_ms)
+        if first is not None:
+            out[serial] = first
+    return out
 
 
 def sweep_summary(result: SweepResult) -> dict:

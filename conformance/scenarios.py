@@ -416,15 +416,21 @@ SWEEP = Scenario("sweep", lambda p: sweep_trial(p, 0), small_video=True, observe
 def sweep_trial(p: Profile, trial: int) -> SceneSpec:
     """One trial: a CEW at the origin, one camera at each sweep distance (spread around the
     circle, turned a little every trial), the CEW armed 1 s after the cameras are READY, every
-    camera stopped once the ACT-001 latency limit has passed."""
+    camera stopped once the ACT-001 latency limit has passed. Each device powers on at its own
+    seeded instant within one of the declared scan intervals, so the event falls at an
+    independent, uniformly distributed point of every camera's scan cycle in every trial: with
+    all of them switched on together it would fall at the same point every time, and a
+    duty-cycled scanner would pass or fail by where that happens to be."""
     officers = [OfficerSpec("CEW", still((0.0, 0.0)), None, cew_serial="X8SWP0001")]
     distances = SWEEP_IN_RANGE_FT + SWEEP_BEYOND_FT
     for i, d in enumerate(distances):
         angle = math.radians(360.0 * i / len(distances) + 13.0 * trial)
         officers.append(OfficerSpec(f"D{int(d):02d}", still((round(d * math.cos(angle), 3), round(d * math.sin(angle), 3))), f"X6SWP{int(d):03d}1"))
-    t = p.bwc.boot_s + 1.0
+    spread = p.bwc.scan_interval_ms / 1000
+    t = spread + p.bwc.boot_s + 1.0
     timeline = (Step(t, "cew", "CEW", {"event": "armed"}), Step(t + _latency_s(), "stop_all"))
-    return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=t + _latency_s(), description=f"activation sweep trial {trial}")
+    return SceneSpec(f"sweep-{trial}", tuple(officers), (), timeline, end_s=t + _latency_s(), description=f"activation sweep trial {trial}",
+                     boot_spread_s=spread)
 
 
 # the attack procedure lives in its own module (it uses the helpers above)
