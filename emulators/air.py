@@ -230,9 +230,7 @@ class Air(LocalLink):
             if not pdus:
                 continue
             d = math.hypot(dx, dy)
-            mean = tx_db + node.rx_gain_db + model.mean_rssi(d)
-            if links.active:
-                mean += links.extra_db(sender.name, node.name, here, at)
+            mean = links.mean_dbm(model, tx_db, node.rx_gain_db, d, sender.name, node.name, here, at)
             for i in pdus:
                 rssi = mean + (rng.gauss(0.0, sigma) if sigma > 0 else 0.0)
                 received = rssi >= sens and rng.random() >= loss

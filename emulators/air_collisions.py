@@ -84,10 +84,7 @@ class ChannelBook:
         sx, sy = source.position
         for r in victim.receptions:
             d = math.hypot(r.at[0] - sx, r.at[1] - sy)
-            level = source.tx_db + r.rx_gain_db + model.mean_rssi(d)
-            if links.active:
-                level += links.extra_db(source.sender, r.receiver, source.position, r.at)
-            r.interference_mw += db_to_mw(level)
+            r.interference_mw += db_to_mw(links.mean_dbm(model, source.tx_db, r.rx_gain_db, d, source.sender, r.receiver, source.position, r.at))
 
     def survives(self, r: Reception) -> bool:
         return r.interference_mw <= 0.0 or r.rssi - mw_to_db(r.interference_mw) >= self.capture_db

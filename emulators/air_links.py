@@ -18,6 +18,10 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulators.air_model import PathLossModel
 
 Point = tuple[float, float]
 SHADOW_TRUNC = 3.0  # shadowing offsets are drawn within +-3 sigmas
@@ -106,6 +110,12 @@ class LinkBudget:
 
     def extra_db(self, sender: str, receiver: str, a: Point, b: Point) -> float:
         return self.shadow_db(sender, receiver) + (self.obstacle_db(a, b) if self.obstacles else 0.0)
+
+    def mean_dbm(self, model: PathLossModel, tx_db: float, rx_gain_db: float, d_ft: float, sender: str, receiver: str, a: Point, b: Point) -> float:
+        """The mean level (dBm, before fading) of sender's PDU at receiver, d_ft apart from a
+        to b: the one formula for a wanted signal and for the interference it meets."""
+        level = tx_db + rx_gain_db + model.mean_rssi(d_ft)
+        return level + self.extra_db(sender, receiver, a, b) if self.active else level
 
 
 def db_to_mw(db: float) -> float:
