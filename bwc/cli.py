@@ -125,6 +125,20 @@ def _extensions(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def _run_suite(args: argparse.Namespace, out: Path, extensions: list[str], progress: _Progress) -> int:
+    """The installed suite under pytest, with this run's options; pytest's exit code."""
+    import pytest
+
+    pytest_args = [
+        str(SUITE), *extensions, "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
+        "--rootdir", str(SUITE), "-c", os.devnull,  # the installed suite: no project's pytest.ini or conftest applies
+        "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
+        "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
+    ]
+    pytest_args += (["-k", args.select] if args.select else []) + (["-v"] if args.verbose else ["-p", "no:terminal"])
+    return int(pytest.main(pytest_args, plugins=[progress]))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
@@ -160,20 +174,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     key = _signing_key()
     out = _prepare_out(args.out, Path(args.profile).stem, args.force)
     signals = RunSignals(pause_s)
+    t0 = time.perf_counter()
+    progress = _Progress()
     signals.install()
     try:
-        print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}", flush=True)
-        t0 = time.perf_counter()
-        pytest_args = [
-            str(SUITE), *extensions, "-p", "no:cacheprovider", "-p", "no:looptime_plugin",
-            "--rootdir", str(SUITE), "-c", os.devnull,  # the installed suite: no project's pytest.ini or conftest applies
-            "--bwc-target", args.target, "--bwc-profile", args.profile, "--bwc-seed", str(args.seed), "--bwc-out", str(out),
-            "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
-        ]
-        pytest_args += (["-k", args.select] if args.select else []) + (["-v"] if args.verbose else ["-p", "no:terminal"])
-        progress = _Progress()
-        try:
-            code = int(pytest.main(pytest_args, plugins=[progress]))
+        try:  # a signal from here on makes the run INCOMPLETE, even one before pytest's session began
+            print(f"bwc run: target={args.target} profile={args.profile} seed={args.seed} -> {out}", flush=True)
+            code = _run_suite(args, out, extensions, progress)
         except RunInterrupted:  # outside pytest's session (before it started, or while it closed)
             code = int(pytest.ExitCode.INTERRUPTED)
         signals.phase = "finalizing"

@@ -209,3 +209,23 @@ def test_output_folder_that_cannot_be_written_is_refused(tmp_path, tmpfs):
         errors = [line for line in run.lines if "error" in line]
         assert len(errors) == 1 and errors[0].startswith(f"bwc: error: --out {out}: cannot write there ({problem}"), run.output
         assert "Traceback" not in run.output and not any(out.iterdir())
+
+
+def test_interrupted_before_the_suite_started(tmp_path, capsys, monkeypatch):
+    """A real SIGINT before pytest's session began (the folder is prepared, nothing measured):
+    INCOMPLETE and signed like any other interrupted run, not a bare exit 130."""
+    import bwc.cli
+
+    def signalled(*_args) -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+        raise AssertionError("the signal did not stop the run")
+
+    monkeypatch.setattr(bwc.cli, "_run_suite", signalled)
+    out, conf = tmp_path / "run", tmp_path / "conf"
+    monkeypatch.setenv("BWC_CONFIG_DIR", str(conf))
+    monkeypatch.setenv("BWC_SIGNING_KEY", "")
+    code = main(["run", "--no-pdf", "--out", str(out), "--select", "test_act006"])
+    captured = capsys.readouterr()
+    report = _incomplete_and_signed(out, conf, code, captured.out + captured.err, capsys, monkeypatch)
+    assert report["run"]["interrupted"]["signal"] == "SIGINT"
