@@ -3,6 +3,7 @@ pseudo-header) and the in-car network (icp.pcap, Ethernet/IPv4/UDP), both on the
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -68,8 +69,14 @@ class AirCapture:
         self._event: tuple[tuple[str, bytes, Point], float, bytes] = (("", b"", (0.0, 0.0)), 0.0, b"")
         self._pending: list[tuple[float, int, bytes, list[int]]] = []  # (t, arrival order, record, [frame number]), a heap
         self._recent: list[tuple[float, float, int, str, float, list[int]]] = []  # (t0, t1, channel, AdvA, RSSI, [frame]) that may overlap
-        self._overlaps: list[tuple[list[int], list[int], int, float, str, str, float, float, float]] = []
+        # overlapping pairs waiting for both frame numbers (set when the records are written),
+        # then streamed to the table: nothing per PDU stays in memory for the whole scene
+        self._overlaps: collections.deque[tuple[list[int], list[int], int, float, str, str, float, float, float]] = collections.deque()
+        self._overlap_count = 0
         self._count = 0
+        self._table = self.collisions_path.open("w", newline="")
+        self._rows = csv.writer(self._table)
+        self._rows.writerow(self.COLUMNS)
 
     def __call__(self, tx: Transmission) -> None:
         key, rssi, packet = self._event
@@ -92,29 +99,34 @@ class AirCapture:
                     ((tx.t, tx.address, rssi, slot), (t0_b, address, rssi_b, slot_b))
                 overlap = min(t1, t1_b) - max(tx.t, t0_b)
                 self._overlaps.append((first[3], second[3], channel, first[0], first[1], second[1], overlap, first[2], second[2]))
+                self._overlap_count += 1
         recent.append((tx.t, t1, tx.channel, tx.address, rssi, slot))
         self._recent = recent
 
     def _write(self, t: float, _order: int, record: bytes, slot: list[int]) -> None:
         self.writer.write(self.epoch_s + t, record)
         slot[0] = self.writer.records
+        self._flush_overlaps()
+
+    def _flush_overlaps(self) -> None:
+        """Table rows, in the order the overlaps happened, once both frames have their numbers."""
+        capture_db, pending = self.model.capture_db, self._overlaps
+        while pending and pending[0][0][0] and pending[0][1][0]:
+            slot_a, slot_b, channel, t_a, adva_a, adva_b, overlap, rssi_a, rssi_b = pending.popleft()
+            decodes = "a" if rssi_a - rssi_b >= capture_db else "b" if rssi_b - rssi_a >= capture_db else "neither"
+            when = dt.datetime.fromtimestamp(self.epoch_s + t_a, dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+            self._rows.writerow((slot_a[0], slot_b[0], channel, when, adva_a, adva_b, round(overlap * 1e6, 1), round(rssi_a, 1), round(rssi_b, 1), decodes))
 
     def close(self) -> None:
         while self._pending:
             self._write(*heapq.heappop(self._pending))
         self.writer.close()
-        capture_db = self.model.capture_db
-        with self.collisions_path.open("w", newline="") as fh:
-            out = csv.writer(fh)
-            out.writerow(self.COLUMNS)
-            for slot_a, slot_b, channel, t_a, adva_a, adva_b, overlap, rssi_a, rssi_b in self._overlaps:
-                decodes = "a" if rssi_a - rssi_b >= capture_db else "b" if rssi_b - rssi_a >= capture_db else "neither"
-                when = dt.datetime.fromtimestamp(self.epoch_s + t_a, dt.timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-                out.writerow((slot_a[0], slot_b[0], channel, when, adva_a, adva_b, round(overlap * 1e6, 1), round(rssi_a, 1), round(rssi_b, 1), decodes))
+        self._flush_overlaps()
+        self._table.close()
 
     @property
     def overlaps(self) -> int:
-        return len(self._overlaps)
+        return self._overlap_count
 
 
 def _checksum(data: bytes) -> int:
