@@ -14,8 +14,7 @@ from conformance.scenarios import MAIN, SCENARIOS, SWEEP, SWEEP_BEYOND_FT, SWEEP
 from conformance.statistics import RateDecision, decide_rate
 from emulators.profiles import Profile
 from fixtures.roles import IncidentRecord, announcements, first_after
-from instruments.air_import import import_capture
-from protocols.signal import SignalFrame
+from fixtures.virtual import air_sightings
 from fixtures.targets import Target
 
 
@@ -150,11 +149,8 @@ class ScenarioRunner:
 def first_announced_on_air(rec: IncidentRecord) -> dict[str, int]:
     """Per camera serial: when (harness clock, ms) its first recording-started advertising event
     at or after the stimulus began on the air, from the run's capture of every PDU."""
-    sightings: dict[str, list[tuple[int, SignalFrame]]] = {}
-    for advert in import_capture(Path(rec.artifacts["pcap"])).adverts:
-        sightings.setdefault(advert.frame.serial, []).append((round(advert.t_ms), advert.frame))
     out: dict[str, int] = {}
-    for serial, seen in sightings.items():
+    for serial, seen in air_sightings(Path(rec.artifacts["pcap"])).items():
         first = first_after(announcements(seen), rec.stimulus_utc_ms)
         if first is not None:
             out[serial] = first

@@ -19,11 +19,13 @@ NONE_STARTED = Limit(0, "recordings", "==")
 
 
 def _latency(measure, who: Subject, start_ms: int, heard_ms: int | None, clip, what: str) -> None:
-    """From the event to the first recording-started advert the harness heard; without one,
-    to the exported activation instant put on the harness clock."""
+    """From the event to the camera's first recording-started advert (on a virtual target the
+    start of its advertising event on the air, from the capture of every PDU; on a bench, when
+    the observer or sniffer heard it); without one, to the exported activation instant put on
+    the harness clock."""
     limit = measure.req.main()
     if heard_ms is not None:
-        measure.against(limit, who, f"{what} latency (first recording-started advert heard)", (heard_ms - start_ms) / 1000, quantity="latency_s")
+        measure.against(limit, who, f"{what} latency (first recording-started advert)", (heard_ms - start_ms) / 1000, quantity="latency_s")
     elif clip is not None and clip.activation is not None:
         measure.against(limit, who, f"{what} latency (exported activation time, no advert heard)", clip.activation.minus(start_ms),
                         quantity="latency_s", uncertainty=clip.activation.uncertainty_ms / 1000, note=clip.fix.source)
