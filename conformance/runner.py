@@ -13,8 +13,7 @@ from conformance.catalogue import requirement
 from conformance.scenarios import MAIN, SCENARIOS, SWEEP, SWEEP_BEYOND_FT, SWEEP_IN_RANGE_FT, sweep_trial
 from conformance.statistics import RateDecision, decide_rate
 from emulators.profiles import Profile
-from fixtures.roles import IncidentRecord, announcements, first_after
-from fixtures.virtual import air_sightings
+from fixtures.roles import IncidentRecord
 from fixtures.targets import Target
 
 
@@ -79,7 +78,7 @@ class ScenarioRunner:
     def _play(self, name: str) -> IncidentRecord:
         scenario = SCENARIOS[name]
         out = self.out if name == MAIN else self.out / "scenarios" / name
-        return self.target.play(name, scenario.build(self.profile), scenario.configure(self.profile), out, seed=self.seed, observe=scenario.observed)
+        return self.target.play(name, scenario.build(self.profile), scenario.configure(self.profile), out, seed=self.seed)
 
     # -- ACT-001 activation rate vs distance ----------------------------------------------------
     def sweep(self) -> SweepResult:
@@ -120,11 +119,10 @@ class ScenarioRunner:
             for _ in range(per_look):
                 out = self.out / "scenarios" / "sweep" / f"trial-{trial:02d}"
                 seed = self.seed * 1000 + trial
-                rec = self.target.play(SWEEP.name, sweep_trial(self.profile, trial), profile, out, seed=seed, observe=False)
-                on_air = first_announced_on_air(rec)
+                rec = self.target.play(SWEEP.name, sweep_trial(self.profile, trial), profile, out, seed=seed)
                 for cam in rec.cameras:
                     d = float(int(cam.label[1:]))
-                    started = on_air.get(cam.serial)
+                    started = cam.status_advert_utc_ms
                     latency = None if started is None else (started - rec.stimulus_utc_ms) / 1000
                     latencies[d].append(latency)
                     table.append({"trial": trial, "seed": seed, "distance_ft": d, "camera": cam.serial,
@@ -144,17 +142,6 @@ class ScenarioRunner:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "trials.json").write_text(json.dumps(table, indent=1) + "\n")
         return result
-
-
-def first_announced_on_air(rec: IncidentRecord) -> dict[str, int]:
-    """Per camera serial: when (harness clock, ms) its first recording-started advertising event
-    at or after the stimulus began on the air, from the run's capture of every PDU."""
-    out: dict[str, int] = {}
-    for serial, seen in air_sightings(Path(rec.artifacts["pcap"])).items():
-        first = first_after(announcements(seen), rec.stimulus_utc_ms)
-        if first is not None:
-            out[serial] = first
-    return out
 
 
 def sweep_summary(result: SweepResult) -> dict:

@@ -54,7 +54,6 @@ class Scenario:
     name: str
     build: Callable[[Profile], SceneSpec]
     small_video: bool = False  # judged on activation/metadata only: record 320x180, no sound, no buffer
-    observed: bool = False  # needs the harness's BLE observer (adverts heard, anchored steps)
     configuration: dict[str, object] = field(default_factory=dict)  # agency configuration the harness applies first
 
     def configure(self, profile: Profile) -> Profile:
@@ -394,13 +393,13 @@ def power_cut(p: Profile) -> SceneSpec:
 MAIN = "hartford"
 SCENARIOS = {
     s.name: s for s in (
-        Scenario(MAIN, hartford_for, observed=True),
+        Scenario(MAIN, hartford_for),
         Scenario("sleep-dock", sleep_dock),
-        Scenario("signal-rules", signal_rules, small_video=True, observed=True, configuration={"bwc.false_cancel.enabled": True}),
-        Scenario("event-types", event_types, small_video=True, observed=True),
+        Scenario("signal-rules", signal_rules, small_video=True, configuration={"bwc.false_cancel.enabled": True}),
+        Scenario("event-types", event_types, small_video=True),
         Scenario("vehicle", vehicle, small_video=True),
         Scenario("group", group, small_video=True),
-        Scenario("high-bitrate", high_bitrate, observed=True),
+        Scenario("high-bitrate", high_bitrate),
         Scenario("power-cut", power_cut, small_video=True),
         Scenario("allow-list", allow_list, small_video=True, configuration={"bwc.allow_list": (ALLOWED_SENDER,)}),
     )
@@ -410,7 +409,7 @@ SCENARIOS = {
 # -- ACT-001 activation-rate sweep ------------------------------------------------------------
 SWEEP_IN_RANGE_FT = (10.0, 20.0, 25.0, 26.0, 27.0, 28.0, 29.0, 30.0)
 SWEEP_BEYOND_FT = (35.0, 45.0)
-SWEEP = Scenario("sweep", lambda p: sweep_trial(p, 0), small_video=True, observed=True)
+SWEEP = Scenario("sweep", lambda p: sweep_trial(p, 0), small_video=True)
 
 
 def sweep_trial(p: Profile, trial: int) -> SceneSpec:
@@ -436,5 +435,5 @@ def sweep_trial(p: Profile, trial: int) -> SceneSpec:
 # the attack procedure lives in its own module (it uses the helpers above)
 from conformance.attack_scenarios import ALLOW, attacks, incar_attacks  # noqa: E402
 
-SCENARIOS["attacks"] = Scenario("attacks", attacks, small_video=True, observed=True, configuration={"bwc.allow_list": ALLOW})
+SCENARIOS["attacks"] = Scenario("attacks", attacks, small_video=True, configuration={"bwc.allow_list": ALLOW})
 SCENARIOS["incar-attacks"] = Scenario("incar-attacks", incar_attacks, small_video=True)

@@ -30,7 +30,7 @@ class _Played:
 
     def __init__(self, declared: Profile, actual: Profile, out: Path) -> None:
         scenario = SCENARIOS["signal-rules"]
-        self.record = VirtualTarget(scenario.build(declared), scenario.configure(actual), out, seed=7, observe=True).run_incident()
+        self.record = VirtualTarget(scenario.build(declared), scenario.configure(actual), out, seed=7).run_incident()
 
     def run(self, name: str):
         return self.record

@@ -32,8 +32,8 @@ class AcmeTarget:
     def plays(self, scenario: str) -> bool:
         return True
 
-    def play(self, scenario: str, spec: SceneSpec, configured: Profile, out_dir: Path, *, seed: int, observe: bool) -> IncidentRecord:
-        return self._emulators.play(scenario, spec, configured, out_dir, seed=seed, observe=observe)
+    def play(self, scenario: str, spec: SceneSpec, configured: Profile, out_dir: Path, *, seed: int) -> IncidentRecord:
+        return self._emulators.play(scenario, spec, configured, out_dir, seed=seed)
 
 
 def open_target(argument: str, profile: str) -> AcmeTarget:
