@@ -23,6 +23,7 @@ from protocols.signal import (FLAGS_AD, SERVICE_DATA_HEADER, Event, SignalDecode
 from protocols.signal_auth import forged_adverts, is_authenticated
 from protocols.signal_fuzz import malformed_adverts
 
+SIGNAL_SERVICE_DATA = SERVICE_DATA_HEADER[1:]  # AD type 0x16, UUID 0xFE6C little-endian
 MIN_INTERVAL_S = 0.020  # the fastest legal advertising interval (Core 5.x, Vol 6, Part B, 4.4.2.2.1)
 
 
@@ -36,9 +37,15 @@ class Attacker:
         self.sent: Counter[str] = Counter()  # kind -> frames put on the air
         self.icp = IcpAttacker(name.removeprefix("ATTACKER-"))  # its host on the in-car network (SEC-005)
         self._bursts = 0
+        self._last_sniffed = b""
 
     def _sniff(self, tx: Transmission) -> None:
-        if tx.sender == self.name:
+        # an event's PDUs on 37, 38 and 39 carry the same AdvData object: decoded once; AdvData
+        # without the Service Data header of UUID 0xFE6C cannot be a Signal advert
+        if tx.sender == self.name or tx.adv_data is self._last_sniffed:
+            return
+        self._last_sniffed = tx.adv_data
+        if SIGNAL_SERVICE_DATA not in tx.adv_data:
             return
         try:
             frame = decode_adv_data(tx.adv_data)
