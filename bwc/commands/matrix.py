@@ -76,7 +76,12 @@ def _cells(args: argparse.Namespace) -> tuple[list, dict[str, list[str]]]:
 
 
 def _client(args: argparse.Namespace):
+    import dask
     from dask.distributed import Client, LocalCluster
+
+    # a worker holds one cell at a time: with the default saturation (1.1) a one-thread worker
+    # is handed a second cell to queue, and 4 cells on 2 workers ran 3 on one, 1 on the other
+    dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
 
     if args.cluster:
         try:
