@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-TAIL_CHARS = 4000  # of the cell's stdout/stderr, kept for the matrix report
+TAIL_CHARS = 4000  # of the cell's stderr, whose last line explains a cell without a report
 
 
 @dataclass(frozen=True)
@@ -53,13 +53,12 @@ def run_cell(cell: Cell) -> dict:
         cmd += ([] if cell.pdf else ["--no-pdf"]) + (["--select", cell.select] if cell.select else [])
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cell.timeout_s, env=os.environ.copy())
-            code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired as exc:
+            code, stderr = proc.returncode, proc.stderr
+        except subprocess.TimeoutExpired:
             code = None
-            stdout = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             stderr = f"the cell's run did not finish within {cell.timeout_s:g} s and was stopped"
         archive = _pack(out) if out.is_dir() else b""
-    return {"exit_code": code, "stdout": stdout[-TAIL_CHARS:], "stderr": stderr[-TAIL_CHARS:], "archive": archive,
+    return {"exit_code": code, "stderr": stderr[-TAIL_CHARS:], "archive": archive,
             "wall_s": round(time.perf_counter() - t0, 3), "host": socket.gethostname(), "pid": os.getpid()}
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from reports.html import CSS
 
 MATRIX_SCHEMA = "bwc-matrix/1"
-BAD = ("fail", "error", "incomplete", "not-run")
 
 
 def cell_summary(name: str, profile: str, seed: int, folder: Path, outcome: dict | None, expected: list[str] | None,

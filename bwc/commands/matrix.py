@@ -108,7 +108,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     out = _prepare_out(args.out, "matrix", args.force)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     t0 = time.perf_counter()
-    outcomes: dict[str, dict] = {}
+    finished: dict[str, dict] = {}  # cell name -> its row of the matrix
     interrupted = False
     client, where = _client(args)
     print(f"bwc matrix: {len(cells)} cells ({len(expected)} profiles x {len(cells) // max(1, len(expected))} seeds) on {where} -> {out}", flush=True)
@@ -121,7 +121,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             try:
                 outcome = future.result()
             except Exception as exc:  # the worker died under it more often than the scheduler allows
-                outcome = {"exit_code": None, "stdout": "", "stderr": f"the cell could not be run: {type(exc).__name__}: {exc}",
+                outcome = {"exit_code": None, "stderr": f"the cell could not be run: {type(exc).__name__}: {exc}",
                            "archive": b"", "wall_s": None, "host": None, "pid": None}
             archive = outcome.pop("archive")
             try:
@@ -130,8 +130,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             except (tarfile.TarError, OSError) as exc:  # tarfile's filter errors are TarErrors
                 outcome["stderr"] += f"\nthe cell's folder was refused: {type(exc).__name__}: {exc}"
                 shutil.rmtree(out / "cells" / cell.name, ignore_errors=True)
-            outcomes[cell.name] = outcome
-            row = cell_summary(cell.name, cell.profile, cell.seed, out / "cells" / cell.name, outcome, expected[cell.profile], harness)
+            row = finished[cell.name] = cell_summary(cell.name, cell.profile, cell.seed, out / "cells" / cell.name, outcome, expected[cell.profile], harness)
             print(f"  [{done}/{len(cells)}] {cell.name:<40} {row['overall']:>10}  ({time.perf_counter() - t0:.1f} s, {outcome['host']})", flush=True)
     except KeyboardInterrupt:
         interrupted = True
@@ -140,7 +139,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         client.close()
         if client.cluster is not None:
             client.cluster.close()
-    rows = [cell_summary(c.name, c.profile, c.seed, out / "cells" / c.name, outcomes.get(c.name), expected[c.profile], harness) for c in cells]
+    rows = [finished.get(c.name) or cell_summary(c.name, c.profile, c.seed, out / "cells" / c.name, None, expected[c.profile]) for c in cells]
     doc = matrix_document(rows, started, time.perf_counter() - t0, where, interrupted)
     write_matrix(out, doc)
     sign_run(out, key, datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"))
