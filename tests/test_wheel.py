@@ -32,8 +32,13 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    wheels = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(wheels)], check=True, capture_output=True, timeout=300)
+    """Built from a copy of the checkout: setuptools writes build/ and bwc_harness.egg-info/ into
+    the tree it builds, and every process started in the checkout (the other tests' bwc runs and
+    their xdist workers) reads that egg-info as installed metadata: rewritten under them, their
+    pytest plugins' entry points flicker."""
+    wheels, src = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("src") / "harness"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", ".venv", ".tox", "build", "*.egg-info", "runs", "__pycache__", "node_modules"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(src), "-w", str(wheels)], check=True, capture_output=True, timeout=300)
     (built,) = wheels.glob("bwc_harness-*.whl")
     return built
 
