@@ -33,6 +33,7 @@ class _Progress:
         self.stream = stream
         self.total = 0
         self.done = 0
+        self.started = False
         self.t0 = time.perf_counter()
         self.config = None
 
@@ -42,8 +43,12 @@ class _Progress:
     def pytest_collection_finish(self, session) -> None:
         self.total = len(session.items)
 
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:  # --jobs (pytest-xdist): the controller collects nothing
+        self.total = len(ids)
+
     def pytest_runtest_logstart(self, nodeid, location) -> None:
-        if self.done == 0:
+        if not self.started:
+            self.started = True
             print("  running the virtual incident (all devices on one simulated air)...", file=self.stream, flush=True)
 
     def pytest_runtest_logreport(self, report) -> None:
@@ -51,7 +56,9 @@ class _Progress:
             return
         self.done += 1
         outcome = "pass" if report.passed else "skip" if report.skipped else "fail" if report.failed and report.when == "call" else "error"
-        name = report.nodeid.split("::")[-1]
+        from conformance.scene_groups import plain_nodeid
+
+        name = plain_nodeid(report.nodeid).split("::")[-1]
         print(f"  [{self.done}/{self.total}] {name:<52} {outcome:>5}  ({time.perf_counter() - self.t0:.1f} s)", file=self.stream, flush=True)
 
 
@@ -136,6 +143,8 @@ def _run_suite(args: argparse.Namespace, out: Path, extensions: list[str], progr
         "--alluredir", str(out / "allure-results"), "--junitxml", str(out / "junit.xml"),
     ]
     pytest_args += (["-k", args.select] if args.select else []) + (["-v"] if args.verbose else ["-p", "no:terminal"])
+    if args.jobs > 1:  # pytest-xdist; each scene on one worker (conformance/scene_groups.py)
+        pytest_args += ["-n", str(args.jobs), "--dist", "loadgroup", "--no-loadscope-reorder"]
     return int(pytest.main(pytest_args, plugins=[progress]))
 
 
@@ -151,6 +160,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: must be >= 0")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be >= 1")
+    if args.jobs > 1 and args.target != "virtual":
+        raise UsageError(f"--jobs {args.jobs}: a bench target's devices are driven by one process; run it with --jobs 1")
     try:
         pause_s = pause_seconds()
     except ValueError as exc:
@@ -232,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="RF noise seed (default 0)")
     run.add_argument("--profile", default="reference", help="emulator profile (see 'bwc profiles')")
     run.add_argument("--target", default="virtual", help="'virtual' (default), a bench file, or NAME:ARG for a target a package registers")
+    run.add_argument("--jobs", type=int, default=1, metavar="N",
+                     help="play the scenes in N processes (virtual target; same verdicts and evidence as one; default 1)")
     run.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out directory")
     run.add_argument("-v", "--verbose", action="store_true", help="show pytest's failure details")
     run.add_argument("--no-pdf", action="store_true", help="skip report.pdf (JSON and HTML are still written and signed)")

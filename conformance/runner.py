@@ -7,7 +7,7 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from conformance.catalogue import requirement
 from conformance.scenarios import MAIN, SCENARIOS, SWEEP, SWEEP_BEYOND_FT, SWEEP_IN_RANGE_FT, sweep_trial
@@ -45,12 +45,13 @@ class ScenarioRunner:
     """Plays each procedure at most once per session (built for the target's declared
     configuration); failures are remembered, not retried."""
 
-    def __init__(self, target: Target, out: Path, seed: int, on_record=None) -> None:
+    def __init__(self, target: Target, out: Path, seed: int, on_record=None, claim: Callable[[str], None] | None = None) -> None:
         self.target = target
         self.profile = target.declared()  # what the target declares: capabilities and configuration
         self.out = out
         self.seed = seed
         self.on_record = on_record  # called with (scenario name, record) after each run
+        self.claim = claim  # called with a scene's name before it plays; raises when another process played it
         self._done: dict[str, Any] = {}
 
     def configured(self, name: str) -> Profile:
@@ -64,6 +65,8 @@ class ScenarioRunner:
             raise NotOnTarget(f"scenario {name!r} is not part of {self.target.kind} target {self.target.name!r}'s procedure")
         if name not in self._done:
             try:
+                if self.claim is not None:
+                    self.claim(name)
                 record = self._play(name)
                 self._done[name] = record
                 if self.on_record is not None:
@@ -93,6 +96,8 @@ class ScenarioRunner:
             raise NotOnTarget(f"the activation-rate sweep needs repeated trials, which {self.target.kind} target {self.target.name!r} does not play")
         if "sweep" not in self._done:
             try:
+                if self.claim is not None:
+                    self.claim(SWEEP.name)
                 self._done["sweep"] = self._sweep()
             except Exception as exc:
                 self._done["sweep"] = exc

@@ -57,6 +57,7 @@ def test_act001_every_camera_in_range_activates(incident, measure):
 
 
 @pytest.mark.requirement("ACT-001")
+@pytest.mark.scene("event-types")
 def test_act001_every_source_event_activates(scenarios, profile, measure):
     """CEW armed, trigger, arc and holster draw each start a camera 10 ft away."""
     rec = scenarios.run("event-types")
@@ -131,6 +132,7 @@ def test_act001_activation_rate_vs_distance(sweep, measure):
 
 
 @pytest.mark.requirement("ACT-003")
+@pytest.mark.scene("sleep-dock")
 def test_act003_sleep_suppresses_activation(scenarios, measure):
     rec = scenarios.run("sleep-dock")
     cam = rec.camera("S")
@@ -141,6 +143,7 @@ def test_act003_sleep_suppresses_activation(scenarios, measure):
 
 
 @pytest.mark.requirement("ACT-006")
+@pytest.mark.scene("allow-list")
 def test_act006_allow_list(scenarios, measure):
     rec = scenarios.run("allow-list")
     cam = rec.camera("Y")

@@ -76,6 +76,7 @@ def _genuine_latency(measure, rec, cam, baseline: str, cew: str, *, what: str) -
 
 
 @pytest.mark.requirement("SEC-001")
+@pytest.mark.scene("attacks")
 def test_sec001_replayed_advert(scenarios, profile, measure):
     rec = scenarios.run("attacks")
     plan = attack_plan(profile)
@@ -92,6 +93,7 @@ def test_sec001_replayed_advert(scenarios, profile, measure):
 
 
 @pytest.mark.requirement("SEC-002")
+@pytest.mark.scene("attacks")
 def test_sec002_forged_listed_sender(scenarios, profile, measure):
     rec = scenarios.run("attacks")
     plan = attack_plan(profile)
@@ -103,6 +105,7 @@ def test_sec002_forged_listed_sender(scenarios, profile, measure):
 
 
 @pytest.mark.requirement("SEC-003")
+@pytest.mark.scene("attacks")
 def test_sec003_malformed_storm(scenarios, profile, measure):
     rec = scenarios.run("attacks")
     cam = rec.camera("M")
@@ -115,6 +118,7 @@ def test_sec003_malformed_storm(scenarios, profile, measure):
 
 
 @pytest.mark.requirement("SEC-004")
+@pytest.mark.scene("attacks")
 def test_sec004_spoofed_sender_flood(scenarios, profile, measure):
     rec = scenarios.run("attacks")
     plan = attack_plan(profile)
@@ -148,6 +152,7 @@ def _kept_recording(clip, until_ms: float, slack_ms: float) -> bool:
 
 
 @pytest.mark.requirement("SEC-005")
+@pytest.mark.scene("incar-attacks")
 def test_sec005_forged_and_malformed_incar_messages(scenarios, profile, measure):
     rec = scenarios.run("incar-attacks")
     plan = incar_plan(profile)

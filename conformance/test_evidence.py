@@ -49,6 +49,7 @@ def test_time001_frames_carry_utc_and_clocks_agree(incident, measure):
 
 
 @pytest.mark.requirement("PWR-001")
+@pytest.mark.scene("power-cut")
 def test_pwr001_clip_survives_power_loss(scenarios, profile, measure):
     rec = scenarios.run("power-cut")
     limit = measure.req.main()

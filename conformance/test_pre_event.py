@@ -49,6 +49,7 @@ def test_pre001_clip_holds_pre_event_buffer(incident, profile, measure):
 
 
 @pytest.mark.requirement("PRE-002")
+@pytest.mark.scene("high-bitrate")
 def test_pre002_buffer_holds_at_high_bitrate(scenarios, profile, measure):
     rec = scenarios.run("high-bitrate")
     limit = _limit(measure, profile)
@@ -69,6 +70,7 @@ def test_pre002_buffer_holds_at_high_bitrate(scenarios, profile, measure):
 
 
 @pytest.mark.requirement("PRE-004")
+@pytest.mark.scene("sleep-dock")
 def test_pre004_no_video_from_sleep_or_dock(scenarios, measure):
     rec = scenarios.run("sleep-dock")
     limit = measure.req.main()

@@ -24,6 +24,7 @@ def _stop_slack_ms(profile) -> float:
 
 
 @pytest.mark.requirement("ACT-004")
+@pytest.mark.scene("signal-rules")
 def test_act004_false_signal_cancel(scenarios, profile, measure):
     rec = scenarios.run("signal-rules")
     cam = rec.camera("F")
@@ -91,6 +92,7 @@ def test_act004_false_signal_cancel(scenarios, profile, measure):
 
 
 @pytest.mark.requirement("ACT-005")
+@pytest.mark.scene("signal-rules")
 def test_act005_never_stop_and_deduplicate(scenarios, profile, measure):
     rec = scenarios.run("signal-rules")
     cam = rec.camera("B")

@@ -28,6 +28,7 @@ def _held_steps(rec) -> list[tuple[str, str, int]]:
 
 
 @pytest.mark.requirement("ACT-002")
+@pytest.mark.scene("vehicle")
 def test_act002_vehicle_event_routing(scenarios, measure):
     rec = scenarios.run("vehicle")
     delay_ms = requirement("VEH-001").named("max_delay").value
@@ -53,6 +54,7 @@ def test_act002_vehicle_event_routing(scenarios, measure):
 
 
 @pytest.mark.requirement("VEH-001")
+@pytest.mark.scene("vehicle")
 def test_veh001_input_debounce(scenarios, measure):
     rec = scenarios.run("vehicle")
     limit, max_delay = measure.req.main(), measure.req.named("max_delay")
@@ -78,6 +80,7 @@ def test_veh001_input_debounce(scenarios, measure):
 
 
 @pytest.mark.requirement("GRP-001")
+@pytest.mark.scene("group")
 def test_grp001_group_recording(scenarios, profile, measure):
     require_capability(measure, "GRP-001", {"group_mode": bool(profile.dvr.group_mode)})
     rec = scenarios.run("group")

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conformance.catalogue import load_catalogue
+from conformance.scene_groups import plain_nodeid
 from reports.results import TestOutcome
 
 NODEID = "bwc_nodeid"  # user properties the results plugin gives every test case (moved out here)
@@ -80,6 +81,7 @@ def rewrite(path: Path, run: dict[str, str], outcomes: list[TestOutcome]) -> Non
     for case in suite.findall("testcase"):
         suite.remove(case)
         own = _own_properties(case)
+        case.set("name", plain_nodeid(case.get("name", "")))  # a test of a parallel run is named as in a serial one
         _outcome_of(case, by_node.get(own.get(NODEID, "")))
         req = own.get(REQUIREMENT)
         (groups.setdefault(req, []) if req else loose).append(case)

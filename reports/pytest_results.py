@@ -20,6 +20,7 @@ import pytest
 from conformance.catalogue import CATALOGUE_PATH, Requirement, load_catalogue
 from conformance.limits import YES, Limit, Verdict
 from conformance.policy import active_policy
+from conformance.scene_groups import plain_nodeid
 from conformance.subjects import Subject, as_subject
 from reports import junit_xml
 from reports.build import HARNESS_VERSION, git_revision
@@ -239,7 +240,7 @@ def pytest_runtest_call(item: pytest.Item):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     req = requirement_of(item)
     if call.when == "setup":  # junit.xml groups the case by its requirement (reports/junit_xml.py)
-        item.user_properties += [(junit_xml.NODEID, item.nodeid)] + ([(junit_xml.REQUIREMENT, req)] if req else [])
+        item.user_properties += [(junit_xml.NODEID, plain_nodeid(item.nodeid))] + ([(junit_xml.REQUIREMENT, req)] if req else [])
     report = yield
     results = item.config.stash[RESULTS_KEY]
     if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -252,7 +253,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         else:
             outcome = "error"
         message = "" if report.passed else str(call.excinfo.value) if call.excinfo else report.longreprtext[-2000:]
-        test = TestOutcome(item.nodeid, req, outcome, message[:4000], round(report.duration, 4))
+        test = TestOutcome(plain_nodeid(item.nodeid), req, outcome, message[:4000], round(report.duration, 4))
         results.tests.append(test)
         if is_worker(item.config):  # hand the controller what this test measured (see XdistCollector)
             recorder = item.stash.get(RECORDER_KEY, None)

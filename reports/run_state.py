@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.scene_groups import plain_nodeid
 from reports.results import RunResults
 
 RESERVE = ".bwc-reserve"  # released before results.json, junit.xml and the report are written
@@ -68,7 +69,7 @@ class RunState:
     def __init__(self, results: RunResults, out_dir: Path) -> None:
         self.results = results
         self.out_dir = out_dir
-        self.current: str | None = None
+        self.running: list[str] = []
         self._deselected: set[str] = set()
 
     def interrupt(self, reason: str, detail: str, signal: str | None = None) -> None:
@@ -92,12 +93,17 @@ class RunState:
         selected = {s["requirement"] for s in self.results.scheduled}
         self.results.deselected = sorted(self._deselected - selected)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item, nextitem):
-        self.current = item.nodeid
-        result = yield
-        self.current = None  # not reached when the test was interrupted: it stays the one named
-        return result
+    def pytest_runtest_logstart(self, nodeid: str, location) -> None:  # also on the controller of a parallel run
+        self.running.append(plain_nodeid(nodeid))
+
+    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:  # not reached by a test that was interrupted
+        if plain_nodeid(nodeid) in self.running:
+            self.running.remove(plain_nodeid(nodeid))
+
+    @property
+    def current(self) -> str | None:
+        """The test(s) running: one in a serial run, one per busy worker in a parallel one."""
+        return " and ".join(self.running) or None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
@@ -136,7 +142,7 @@ class RunState:
 
 
 def scheduled_tests(items) -> list[dict]:
-    return [{"nodeid": item.nodeid, "requirement": requirement_of(item)} for item in items]
+    return [{"nodeid": plain_nodeid(item.nodeid), "requirement": requirement_of(item)} for item in items]
 
 
 def requirement_of(item: pytest.Item) -> str | None:

@@ -22,6 +22,8 @@ def _bwc(*args, cwd=REPO):
         (["run", "--profile", "nope"], "unknown profile 'nope'"),
         (["run", "--seed", "-1"], "--seed -1"),
         (["run", "--seed", "x"], "invalid int value"),
+        (["run", "--jobs", "0"], "--jobs 0: must be >= 1"),
+        (["run", "--jobs", "2", "--target", "bench.yaml"], "--jobs 2: a bench target's devices are driven by one process"),
         (["run", "--target", "/no/such/bench.yaml"], "/no/such/bench.yaml: cannot read"),
         (["frobnicate"], "invalid choice"),
     ],

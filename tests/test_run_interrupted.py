@@ -29,10 +29,10 @@ TIMEOUT_S = 120
 class RunningBwc:
     """`bwc run` as a child process whose output lines are read as they come."""
 
-    def __init__(self, out: Path, conf: Path, select: str, env: dict | None = None) -> None:
+    def __init__(self, out: Path, conf: Path, select: str, env: dict | None = None, args: tuple[str, ...] = ()) -> None:
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bwc", "run", "--no-pdf", "--out", str(out), "--select", select], cwd=REPO, text=True,
+            [sys.executable, "-m", "bwc", "run", "--no-pdf", "--out", str(out), "--select", select, *args], cwd=REPO, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "BWC_CONFIG_DIR": str(conf), "BWC_SIGNING_KEY": "", **(env or {})})
         self._readers = [threading.Thread(target=self._read, args=(s,), daemon=True) for s in (self.proc.stdout, self.proc.stderr)]
@@ -129,6 +129,23 @@ def test_interrupted_while_a_scene_writes_its_clips(tmp_path, sig, capsys, monke
     assert _requirement(report, "FMT-001")["why"] == "not in this suite"
     assert _requirement(report, "PRE-001")["why"] == "not selected for this run"
     assert any(a["path"].endswith(".mp4") for a in report["artifacts"]), "the clips written so far are kept and signed"
+
+
+def test_interrupted_parallel_run_while_a_worker_writes_its_clips(tmp_path, capsys, monkeypatch):
+    """bwc run --jobs 2: the controller is signalled while one worker writes the main scene's
+    clips and the other has finished the allow-list scene. The workers are stopped before the
+    run is signed (verify would find a clip that changed after hashing), the finished
+    requirement keeps its verdict, and the one cut short says "run interrupted"."""
+    out, conf = tmp_path / "run", tmp_path / "conf"
+    run = RunningBwc(out, conf, "test_act006 or test_res001", args=("--jobs", "2"))
+    run.wait_for(lambda: run.saw("test_act006_allow_list") and _mp4_in(out / "evidence")(), "ACT-006 done and a main-scene clip being written")
+    run.proc.send_signal(signal.SIGTERM)
+    report = _incomplete_and_signed(out, conf, run.finish(), run.output, capsys, monkeypatch)
+    stop = report["run"]["interrupted"]
+    assert (stop["signal"], stop["phase"], stop["during"]) == ("SIGTERM", "measuring", "test_evidence.py::test_res001_minimum_resolution")
+    assert _requirement(report, "ACT-006")["verdict"] == "pass", "what a worker measured before the signal is kept"
+    assert (_requirement(report, "RES-001")["verdict"], _requirement(report, "RES-001")["why"]) == ("error", "run interrupted")
+    assert not [p for p in out.iterdir() if p.name.startswith("gw")], "the workers wrote into the run's folder"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM], ids=["SIGTERM"])

@@ -1,37 +1,93 @@
-"""`pytest conformance -n 2` (pytest-xdist) gives the same verdicts and measurements as the
-serial run of the same profile and seed (the short-buffer run the report tests make), on a
-selection whose scenes are spread over both workers (the whole suite: as many seconds again)."""
+"""`bwc run --jobs 2` (the scenes of one run on two pytest-xdist workers, one worker per scene)
+gives the serial run's verdicts and measurements and writes the same evidence, byte for byte,
+at the same paths: compared with the serial short-buffer run the report tests make, on a
+selection of four scenes spread over both workers (the whole suite would cost as many seconds
+again). Also: a test that plays a scene it did not declare is an error naming the fix, and a
+scene a second worker would play into the run's folder is refused."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+import pytest
+
+from conformance.scene_groups import claim_in
+from conformance.runner import ScenarioRunner
+from fixtures.targets import open_target
+from tests.conftest import bwc
+
 SELECTED = ("PRE-004", "ACT-003", "ACT-005", "ACT-006", "PWR-001")  # four scenes (sleep-dock, signal-rules, allow-list, power-cut)
+SCENES = ("sleep-dock", "signal-rules", "allow-list", "power-cut")
 
 
-def _verdicts(path: Path) -> dict:
-    from conformance.catalogue import load_catalogue
-    from reports.results import RunResults, requirement_verdict
-
-    results = RunResults.read(path)
-    return {rid: requirement_verdict(rid, results) for rid in load_catalogue() if rid in SELECTED}
+def _verdicts(report: dict) -> dict:
+    return {r["id"]: (r["verdict"], r["why"]) for r in report["requirements"] if r["id"] in SELECTED}
 
 
-def test_parallel_run_gives_the_serial_verdicts(short_buffer_run, tmp_path):
+def _measurements(run: Path) -> Counter:
+    text = (run / "results.json").read_text().replace(str(run.resolve()), "<run>").replace(str(run), "<run>")
+    chosen = [m for m in json.loads(text)["measurements"] if m["requirement"] in SELECTED]
+    return Counter(json.dumps(m, sort_keys=True) for m in chosen)
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_jobs_2_gives_the_serial_verdicts_measurements_and_evidence(short_buffer_run, tmp_path, test_key):
     out = tmp_path / "parallel"
-    proc = subprocess.run([sys.executable, "-m", "pytest", str(REPO / "conformance"), "-n", "2", "-p", "no:cacheprovider",
-                           "-p", "no:looptime_plugin", "-q", "-k", " or ".join(r.lower().replace("-", "") for r in SELECTED), "--bwc-profile", "short-buffer", "--bwc-seed", "0", "--bwc-out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=900)
+    select = " or ".join(r.lower().replace("-", "") for r in SELECTED)
+    proc = bwc("run", "--no-pdf", "--jobs", "2", "--profile", "short-buffer", "--seed", "0", "--out", str(out), "--select", select,
+               env={"BWC_SIGNING_KEY": str(test_key.private_pem)})  # played, not taken from the self-test's scene cache
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]  # short-buffer fails PRE-001/PRE-002, not selected here
-    serial = json.loads((short_buffer_run.dir / "results.json").read_text())
-    parallel = json.loads((out / "results.json").read_text())
-    assert _verdicts(out / "results.json") == _verdicts(short_buffer_run.dir / "results.json")
-    key = lambda m: (m["requirement"], m["subject"], m["name"], json.dumps(m["value"]), m["verdict"])  # noqa: E731
-    chosen = lambda ms: [m for m in ms if m["requirement"] in SELECTED]  # noqa: E731
-    assert Counter(map(key, chosen(parallel["measurements"]))) == Counter(map(key, chosen(serial["measurements"])))
-    assert {m["requirement"] for m in parallel["measurements"]} == set(SELECTED)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert f"[{len(SELECTED)}/{len(SELECTED)}]" in proc.stdout, proc.stdout  # the progress counts the selection
+    parallel = json.loads((out / "report.json").read_text())
+    serial = json.loads((short_buffer_run.dir / "report.json").read_text())
+    assert _verdicts(parallel) == _verdicts(serial) and len(_verdicts(parallel)) == len(SELECTED)
+    assert _measurements(out) == _measurements(short_buffer_run.dir)
+    nodeids = [t["nodeid"] for t in json.loads((out / "results.json").read_text())["tests"]]
+    assert nodeids and not any("@" in n for n in nodeids), "tests are named as in a serial run"
+    for scene in SCENES:  # every clip, metadata file, pcap and table of each scene: same bytes, same place
+        mine, theirs = _files(out / "scenarios" / scene), _files(short_buffer_run.dir / "scenarios" / scene)
+        assert mine and mine == theirs, scene
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and p.name.startswith("gw")) == [], "no per-worker folders"
+    assert bwc("verify", str(out), "--key", str(test_key.public_pem)).returncode == 0
+
+
+def test_a_scene_played_by_two_workers_is_refused(tmp_path):
+    claim = claim_in(tmp_path)
+    claim("vehicle")
+    with pytest.raises(RuntimeError, match="already played by another worker"):
+        claim("vehicle")
+    runner = ScenarioRunner(open_target("virtual", "reference"), tmp_path / "out", 0, claim=claim)
+    with pytest.raises(RuntimeError, match="'vehicle' could not be run: RuntimeError: scene 'vehicle' was already played"):
+        runner.run("vehicle")
+    assert not (tmp_path / "out").exists(), "nothing was played into the folder"
+
+
+def test_a_test_must_declare_the_scenes_it_plays(tmp_path, test_key):
+    """A check of the user's own that plays a scene without @pytest.mark.scene errors, in a
+    serial run too, naming the mark to add; a mark naming no procedure stops the collection: the
+    run is INCOMPLETE (exit 1), with one line naming the test and the procedures there are."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "test_mine.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.requirement('ACT-006')\n"
+        "def test_mine_plays_allow_list(scenarios, measure):\n"
+        "    scenarios.run('allow-list')\n")
+    env = {"BWC_SIGNING_KEY": str(test_key.private_pem)}
+    proc = bwc("run", "--no-pdf", "--out", str(tmp_path / "run"), "--tests", str(mine), "--select", "test_mine", env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    tests = json.loads((tmp_path / "run" / "results.json").read_text())["tests"]
+    assert [(t["outcome"], t["message"]) for t in tests] == [
+        ("error", "test_mine.py::test_mine_plays_allow_list plays scene 'allow-list' without declaring it: mark the test @pytest.mark.scene('allow-list')")]
+    (mine / "test_mine.py").write_text("import pytest\n\n@pytest.mark.scene('no-such-scene')\ndef test_mine(scenarios):\n    pass\n")
+    proc = bwc("run", "--no-pdf", "--out", str(tmp_path / "run2"), "--tests", str(mine), "--select", "test_mine", env=env)
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "overall INCOMPLETE" in said and "Traceback" not in said, said
+    assert "test_mine.py::test_mine: @pytest.mark.scene('no-such-scene'): no such procedure; procedures: allow-list, attacks," in said
