@@ -73,8 +73,48 @@ def test_the_merged_matrix_is_signed_and_readable(matrix):
     assert d.returncode == 1 and "VEH-001" in d.stdout  # bwc diff across two cells: the regression
 
 
+EXTRA_CATALOGUE = """schema: bwc-requirements/2
+requirements:
+  - id: XTR-001
+    family: Matrix extension
+    title: The allow-list scene exports no clip of a stranger's event
+    text: A check of the user's own, carried to the matrix's workers with its catalogue.
+    source: tests/test_matrix_cli.py
+    method: Counts the allow-list scene's recordings.
+"""
+EXTRA_TEST = """import pytest
+
+@pytest.mark.requirement("XTR-001")
+@pytest.mark.scene("allow-list")
+def test_xtr001_no_stranger_clip(scenarios, measure):
+    rec = scenarios.run("allow-list")
+    measure.expect("scene", "the scene was played", rec.stats.get("simulated_s", 0) > 0)
+"""
+
+
+def test_a_cell_carries_the_policy_catalogue_and_tests_to_its_worker(tmp_path, test_key):
+    """--policy, --catalogue and --tests travel to the worker as their contents (no shared file
+    system): the cell measures the user's requirement and is judged under the given policy."""
+    (tmp_path / "mine.yaml").write_text(EXTRA_CATALOGUE)
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "test_mine.py").write_text(EXTRA_TEST)
+    policy = Path(__file__).resolve().parents[1] / "examples" / "policies" / "authenticated-triggers.yaml"
+    out = tmp_path / "m"
+    proc = bwc("matrix", "--out", str(out), "--workers", "1", "--profile", "reference", "--select", "xtr001",
+               "--policy", str(policy), "--catalogue", str(tmp_path / "mine.yaml"), "--tests", str(tmp_path / "checks"),
+               env={"BWC_SIGNING_KEY": str(test_key.private_pem)}, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (cell,) = json.loads((out / "matrix.json").read_text())["cells"]
+    assert cell["requirements"]["XTR-001"] == "pass" and cell["overall"] == "pass"
+    report = json.loads((out / cell["folder"] / "report.json").read_text())
+    assert report["policy"]["name"] == "Authenticated triggers and in-car messages required"
+    assert verify_run(out).problems == []
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--profile", "nope"], "unknown profile 'nope'"),
+    (["--profile", "reference", "--policy", "/no/such/policy.yaml"], "--policy: "),
+    (["--profile", "reference", "--tests", "/no/such/dir"], "--tests /no/such/dir: not a folder"),
     (["--profile", "reference", "--seeds", "1-x"], "--seeds '1-x'"),
     (["--profile", "reference", "--seeds", "1,1"], "distinct seeds"),
     (["--profile", "reference,reference"], "given twice"),

@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="replace the contents of a non-empty --out directory")
     p.add_argument("--pdf", action="store_true", help="write every cell's report.pdf too (off by default: the HTML and JSON are signed)")
     p.add_argument("--cell-timeout", type=float, default=3600.0, metavar="S", help="a cell still running after S seconds is stopped and is an error (default 3600)")
+    p.add_argument("--policy", default=None, metavar="FILE", help="a procurement policy for every cell, as bwc run --policy")
+    p.add_argument("--catalogue", action="append", default=[], metavar="FILE", help="a requirement catalogue of your own for every cell; repeatable")
+    p.add_argument("--tests", action="append", default=[], metavar="DIR", help="a folder of your own test modules for every cell; repeatable")
     p.add_argument("--select", metavar="EXPR", help=argparse.SUPPRESS)  # bwc run --select, for the harness's own tests
     p.set_defaults(func=cmd_matrix)
 
@@ -54,13 +57,20 @@ def parse_seeds(text: str) -> list[int]:
 def _cells(args: argparse.Namespace) -> tuple[list, dict[str, list[str]]]:
     """The cells in report order, and each profile's declared violations (read here, so that a
     bad profile is exit 2 before any worker starts)."""
-    from bwc.matrix_cells import Cell
+    from bwc.cli import _extensions
+    from bwc.matrix_cells import Cell, Extension, ExtensionError
     from emulators.profiles import ProfileError, get_profile
 
     names = [n.strip() for arg in args.profile for n in arg.split(",") if n.strip()]
     if len(set(names)) != len(names):
         raise UsageError(f"--profile: {', '.join(sorted({n for n in names if names.count(n) > 1}))} given twice")
     seeds = parse_seeds(args.seeds)
+    _extensions(args)  # the catalogues, the policy and the test folders checked as bwc run checks them (exit 2)
+    try:
+        extensions = tuple(Extension.of(option, Path(path)) for option, paths in (("--policy", [args.policy] if args.policy else []),
+                           ("--catalogue", args.catalogue), ("--tests", args.tests)) for path in paths)
+    except (ExtensionError, OSError) as exc:
+        raise UsageError(str(exc)) from None
     cells, expected = [], {}
     for name in names:
         try:
@@ -69,7 +79,7 @@ def _cells(args: argparse.Namespace) -> tuple[list, dict[str, list[str]]]:
             raise UsageError(f"--profile: {exc}") from None
         text = Path(name).read_text() if Path(name).is_file() else None
         expected[name] = list(profile.violates)
-        cells += [Cell(name, seed, text, args.select, args.pdf, args.cell_timeout) for seed in seeds]
+        cells += [Cell(name, seed, text, args.select, args.pdf, args.cell_timeout, extensions) for seed in seeds]
     if len({c.name for c in cells}) != len(cells):
         raise UsageError("--profile: two profile files share a file name (the cells' folders would clash)")
     return cells, expected
