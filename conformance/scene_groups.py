@@ -102,5 +102,6 @@ def claim_in(folder: Path) -> Callable[[str], None]:
         try:
             os.close(os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            raise RuntimeError(f"scene {name!r} was already played by another worker of this run (its tests must share one xdist group)") from None
+            raise RuntimeError(f"scene {name!r} was already played by another worker of this run, or that worker died while playing it "
+                               "(a scene plays once per run: its tests share one xdist group)") from None
     return claim

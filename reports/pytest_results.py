@@ -168,8 +168,14 @@ class XdistCollector:
 
     def __init__(self, results: RunResults) -> None:
         self.results = results
+        self.crashed: list[TestOutcome] = []  # tests whose worker died under them
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "???":  # xdist's report for the test a worker was running when it died (DSession.handle_crashitem)
+            self.crashed.append(TestOutcome(plain_nodeid(report.nodeid), None, "error",
+                                            f"{plain_nodeid(report.longreprtext)}: the worker process died under it (killed, out of memory, or a "
+                                            "crash in native code); what it measured is lost"))
+            return
         for key, payload in report.user_properties:
             if key != "bwc" or not isinstance(payload, dict):
                 continue
@@ -183,6 +189,14 @@ class XdistCollector:
         scheduled = getattr(node, "workeroutput", {}).get("bwc_scheduled")
         if scheduled is not None and self.results.scheduled is None:
             self.results.scheduled = scheduled
+
+    @pytest.hookimpl(tryfirst=True)  # before results.json is written
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        requirements = {s["nodeid"]: s["requirement"] for s in self.results.scheduled or []}
+        for outcome in self.crashed:
+            outcome.requirement = requirements.get(outcome.nodeid)
+            self.results.tests.append(outcome)
+        self.crashed = []
 
 
 def merge_incident(into: dict, part: dict) -> None:

@@ -70,11 +70,12 @@ class RunState:
         self.results = results
         self.out_dir = out_dir
         self.running: list[str] = []
+        self.started = False  # a test began (the controller of a parallel run learns the schedule only at the end)
         self._deselected: set[str] = set()
 
     def interrupt(self, reason: str, detail: str, signal: str | None = None) -> None:
         if self.results.interrupted is None:  # the first cause is the one that stopped the run
-            phase = "collecting the tests" if self.results.scheduled is None else "measuring"
+            phase = "collecting the tests" if self.results.scheduled is None and not self.started else "measuring"
             self.results.interrupted = {"reason": reason, "signal": signal, "phase": phase, "during": self.current, "detail": detail}
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -94,6 +95,7 @@ class RunState:
         self.results.deselected = sorted(self._deselected - selected)
 
     def pytest_runtest_logstart(self, nodeid: str, location) -> None:  # also on the controller of a parallel run
+        self.started = True
         self.running.append(plain_nodeid(nodeid))
 
     def pytest_runtest_logfinish(self, nodeid: str, location) -> None:  # not reached by a test that was interrupted
@@ -114,6 +116,10 @@ class RunState:
             self.interrupt(storage_reason(exc), str(exc))
             item.session.shouldstop = f"{storage_reason(exc)}: {exc}"
         return report
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem: str, report, sched) -> None:  # pytest-xdist: a worker died in a test
+        self.interrupt("worker died", f"the worker process running {plain_nodeid(crashitem)} died (killed, out of memory, or a crash in native code)")
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
         value = excinfo.value

@@ -64,7 +64,7 @@ def test_a_scene_played_by_two_workers_is_refused(tmp_path):
     with pytest.raises(RuntimeError, match="already played by another worker"):
         claim("vehicle")
     runner = ScenarioRunner(open_target("virtual", "reference"), tmp_path / "out", 0, claim=claim)
-    with pytest.raises(RuntimeError, match="'vehicle' could not be run: RuntimeError: scene 'vehicle' was already played"):
+    with pytest.raises(RuntimeError, match="'vehicle' could not be run: RuntimeError: scene 'vehicle' was already played by another worker of this run, or that worker died"):
         runner.run("vehicle")
     assert not (tmp_path / "out").exists(), "nothing was played into the folder"
 
@@ -91,3 +91,26 @@ def test_a_test_must_declare_the_scenes_it_plays(tmp_path, test_key):
     said = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "overall INCOMPLETE" in said and "Traceback" not in said, said
     assert "test_mine.py::test_mine: @pytest.mark.scene('no-such-scene'): no such procedure; procedures: allow-list, attacks," in said
+
+
+def test_a_worker_that_dies_stops_the_run_incomplete(tmp_path, test_key):
+    """A worker process that dies under a test (here it exits from inside the test, as a kill
+    or a crash in native code would end it) is never retried and never a pass: that test is an
+    error saying so, the run stops INCOMPLETE (reason: worker died), and it is signed over what
+    was written."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "test_dies.py").write_text("import os\n\nimport pytest\n\n\n@pytest.mark.requirement('ACT-004')\ndef test_dies():\n    os._exit(9)\n")
+    out = tmp_path / "run"
+    proc = bwc("run", "--no-pdf", "--jobs", "2", "--out", str(out), "--tests", str(mine), "--select", "test_dies or test_act006",
+               env={"BWC_SIGNING_KEY": str(test_key.private_pem)})
+    said = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in said and "overall INCOMPLETE" in said, said
+    report = json.loads((out / "report.json").read_text())
+    verdicts = {r["id"]: (r["verdict"], r["why"]) for r in report["requirements"] if r["verdict"] != "not-tested"}
+    assert verdicts["ACT-004"][0] == "error" and verdicts["ACT-006"] in {("pass", None), ("error", "run interrupted")}, verdicts
+    assert report["summary"]["overall"] == "incomplete" and (report["run"]["interrupted"]["reason"], report["run"]["interrupted"]["phase"]) == ("worker died", "measuring")
+    died = [t for t in json.loads((out / "results.json").read_text())["tests"] if t["nodeid"].endswith("test_dies")]
+    assert len(died) == 1, "not retried on a new worker"
+    assert died[0]["outcome"] == "error" and died[0]["requirement"] == "ACT-004" and "the worker process died under it" in died[0]["message"]
+    assert bwc("verify", str(out), "--key", str(test_key.public_pem)).returncode == 0
