@@ -172,9 +172,9 @@ class XdistCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "???":  # xdist's report for the test a worker was running when it died (DSession.handle_crashitem)
-            self.crashed.append(TestOutcome(plain_nodeid(report.nodeid), None, "error",
-                                            f"{plain_nodeid(report.longreprtext)}: the worker process died under it (killed, out of memory, or a "
-                                            "crash in native code); what it measured is lost"))
+            said = report.longreprtext.splitlines()[-1].replace(report.nodeid, plain_nodeid(report.nodeid)) if report.longreprtext else "worker crashed"
+            self.crashed.append(TestOutcome(plain_nodeid(report.nodeid), None, "error", f"{said}: the worker process died under it (killed, "
+                                            "out of memory, or a crash in native code); what it measured is lost"))
             return
         for key, payload in report.user_properties:
             if key != "bwc" or not isinstance(payload, dict):
