@@ -135,10 +135,6 @@ class Procedures:
         if name not in self.declared:
             raise UndeclaredScene(f"{self.test} plays scene {name!r} without declaring it: mark the test @pytest.mark.{MARK}({name!r})")
 
-    @property
-    def profile(self) -> Profile:
-        return self.runner.profile
-
     def run(self, name: str) -> IncidentRecord:
         self._check(name)
         try:
